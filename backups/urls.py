@@ -1,0 +1,6 @@
+from django.urls import path
+
+from backups import views
+
+app_name = "backups"
+urlpatterns = [path("", views.index, name="index")]

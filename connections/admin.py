@@ -1,0 +1,44 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from audit.record import record
+from connections.forms import ConnectionForm
+from connections.models import Connection
+
+
+class AdminConnectionForm(ConnectionForm):
+    """The app's own form, so the admin also treats secrets as write-only."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from accounts.models import Team
+
+        kwargs.setdefault("teams", Team.objects.all())
+        super().__init__(*args, **kwargs)
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    form = AdminConnectionForm
+    list_display = ["name", "team", "engine", "host", "production", "last_check_ok"]
+    list_filter = ["engine", "production", "team"]
+    search_fields = ["name", "host"]
+    readonly_fields = ["last_check_ok", "last_check_message", "last_check_at", "created_by"]
+    fieldsets = [
+        (None, {"fields": ["team", "name", "engine", "production"]}),
+        ("Target", {"fields": ["host", "port", "database", "username", "secret", "clear_secret"]}),
+        ("Options", {"fields": ["tls_mode", "connect_timeout", "statement_timeout", "auth_source",
+                                "replica_set", "region", "addressing_style"]}),
+        ("Read-only credential", {"fields": ["readonly_username", "readonly_secret"]}),
+        ("Last check", {"fields": ["last_check_ok", "last_check_message", "last_check_at", "created_by"]}),
+    ]
+
+    def save_model(self, request: HttpRequest, obj: Connection, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        action = "connection.update" if change else "connection.create"
+        record(action, request=request, connection=obj, target=obj.name, changes=form.changes(), via="admin")
+
+    def delete_model(self, request: HttpRequest, obj: Connection) -> None:
+        record("connection.delete", request=request, connection=obj, target=obj.name, via="admin")
+        super().delete_model(request, obj)

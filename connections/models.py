@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+
+from connections import crypto, policy
+from connections.engines import Adapter, ConnectionParams, adapter_class
+
+
+class Engine(models.TextChoices):
+    POSTGRESQL = "postgresql", "PostgreSQL"
+    MYSQL = "mysql", "MySQL / MariaDB"
+    SQLITE = "sqlite", "SQLite"
+    MONGODB = "mongodb", "MongoDB"
+    REDIS = "redis", "Redis"
+    S3 = "s3", "S3-compatible"
+
+
+class TlsMode(models.TextChoices):
+    DISABLE = "disable", "Disable"
+    PREFER = "prefer", "Prefer"
+    REQUIRE = "require", "Require"
+    VERIFY_FULL = "verify-full", "Verify full"
+
+
+# Engine-specific options a user may set; anything else in `options` is dropped.
+ENGINE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "mongodb": ("auth_source", "replica_set", "direct_connection"),
+    "s3": ("region", "addressing_style"),
+}
+COMMON_OPTIONS = ("tls_mode", "connect_timeout", "statement_timeout")
+
+
+class Connection(models.Model):
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="connections")
+    name = models.CharField(max_length=100)
+    engine = models.CharField(max_length=16, choices=Engine.choices)
+    host = models.CharField(max_length=255, blank=True)
+    port = models.PositiveIntegerField(null=True, blank=True)
+    database = models.CharField(
+        max_length=1024, blank=True, help_text="Database name; file path for SQLite; db index for Redis."
+    )
+    username = models.CharField(max_length=255, blank=True)
+    secret = models.TextField(blank=True, editable=False)  # Fernet token, never plaintext
+    readonly_username = models.CharField(max_length=255, blank=True)
+    readonly_secret = models.TextField(blank=True, editable=False)
+    options = models.JSONField(default=dict, blank=True)
+    production = models.BooleanField(default=False)
+    last_check_ok = models.BooleanField(null=True, editable=False)
+    last_check_message = models.CharField(max_length=500, blank=True, editable=False)
+    last_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["team__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="unique_connection_name_per_team")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("connections:detail", args=[self.pk])
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        for field in ("host", "database", "username", "readonly_username"):
+            try:
+                policy.check_name(getattr(self, field), self._meta.get_field(field).verbose_name)
+            except ValidationError as exc:
+                errors[field] = exc.messages[0]
+        if "\x00" in self.name:
+            errors["name"] = "The name may not contain a NUL byte."
+        cls = adapter_class(self.engine) if self.engine in Engine.values else None
+        if cls is None:
+            errors["engine"] = "Choose an engine."
+        elif cls.uses_host and not self.host.strip():
+            errors["host"] = f"{cls.display_name} needs a host."
+        if self.engine == Engine.SQLITE and "database" not in errors:
+            try:
+                policy.check_sqlite_path(self.database)
+            except ValidationError as exc:
+                errors["database"] = exc.messages[0]
+        if self.engine == Engine.REDIS and self.database and not self.database.isdigit():
+            errors["database"] = "A Redis database is a number (0 to 15 on a default server)."
+        if self.port is not None and not 0 < self.port < 65536:
+            errors["port"] = "Ports run from 1 to 65535."
+        unknown = set(self.options) - set(COMMON_OPTIONS) - set(ENGINE_OPTIONS.get(self.engine, ()))
+        if unknown:
+            errors["options"] = "Unsupported options: " + ", ".join(sorted(unknown))
+        if errors:
+            raise ValidationError(errors)
+
+    # Credentials are write-only: set here, read only to build adapter params.
+    def set_secret(self, plain: str) -> None:
+        self.secret = crypto.encrypt(plain)
+
+    def set_readonly_secret(self, plain: str) -> None:
+        self.readonly_secret = crypto.encrypt(plain)
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.secret)
+
+    @property
+    def has_readonly_credential(self) -> bool:
+        return bool(self.readonly_username)
+
+    @property
+    def adapter_cls(self) -> type[Adapter]:
+        return adapter_class(self.engine)
+
+    def params(self, *, read_only: bool = False) -> ConnectionParams:
+        """Build driver parameters after checking the target against the policy again.
+
+        `read_only` selects the read-only credential when one is saved, and asks
+        engines that can (SQLite) to open read-only.
+        """
+        self.full_clean(exclude=["team", "name"], validate_unique=False, validate_constraints=False)
+        cls = self.adapter_cls
+        address = ""
+        if cls.uses_host:
+            address = policy.check_host(self.host, self.port or cls.default_port)
+        database = self.database
+        if self.engine == Engine.SQLITE:
+            database = str(policy.check_sqlite_path(self.database))
+        username, token = self.username, self.secret
+        if read_only and self.readonly_username:
+            username, token = self.readonly_username, self.readonly_secret
+        opts = self.options or {}
+        extra: dict[str, Any] = {k: opts[k] for k in ENGINE_OPTIONS.get(self.engine, ()) if k in opts}
+        if read_only:
+            extra["read_only"] = True
+        return ConnectionParams(
+            engine=self.engine,
+            host=self.host.strip(),
+            port=self.port or cls.default_port,
+            database=database,
+            username=username,
+            password=crypto.decrypt(token),
+            tls_mode=str(opts.get("tls_mode") or "prefer"),
+            connect_timeout=float(opts.get("connect_timeout") or settings.DBDECK_CONNECT_TIMEOUT),
+            statement_timeout=float(opts.get("statement_timeout") or settings.DBDECK_STATEMENT_TIMEOUT),
+            extra=extra,
+            address=address,
+        )
+
+    def adapter(self, *, read_only: bool = False) -> Adapter:
+        return self.adapter_cls(self.params(read_only=read_only))

@@ -1,0 +1,115 @@
+"""Walk every URL as anonymous, as another team's admin, and as each role."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from accounts.access import get_connection_for
+from accounts.models import ConnectionGrant, Membership, Role
+from connections.models import Connection
+from tests.fixtures import People, client_for
+
+
+def connection_pages(pk: int) -> list[str]:
+    return [reverse(n, args=[pk]) for n in ("connections:detail", "connections:edit", "connections:delete")]
+
+
+def app_pages() -> list[str]:
+    names = ["connections:list", "connections:create", "accounts:teams", "audit:list", "explorer:index",
+             "backups:index", "monitoring:index"]
+    return [reverse(n) for n in names]
+
+
+def post_actions(conn: Connection, people: People) -> list[tuple[str, dict[str, str]]]:
+    member = Membership.objects.get(user=people.carol)
+    team = people.acme.pk
+    return [
+        (reverse("connections:test", args=[conn.pk]), {}),
+        (reverse("connections:grant", args=[conn.pk]), {"username": "carol", "role": "editor"}),
+        (reverse("connections:delete", args=[conn.pk]), {}),
+        (reverse("connections:edit", args=[conn.pk]), {}),
+        (reverse("accounts:member_add", args=[team]), {"username": "charlie", "role": "viewer"}),
+        (reverse("accounts:member_role", args=[team, member.pk]), {"role": "admin"}),
+        (reverse("accounts:member_remove", args=[team, member.pk]), {}),
+    ]
+
+
+def test_anonymous_visitors_are_sent_to_login_everywhere(acme_sqlite: Connection, people: People) -> None:
+    client = client_for(None)
+    for url in [*app_pages(), *connection_pages(acme_sqlite.pk), reverse("accounts:team", args=[people.acme.pk])]:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("login")), url
+    for url, data in post_actions(acme_sqlite, people):
+        response = client.post(url, data)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login")), url
+    assert Connection.objects.filter(pk=acme_sqlite.pk).exists()
+
+
+def test_another_teams_admin_gets_404_for_every_object(acme_sqlite: Connection, people: People) -> None:
+    client = client_for(people.charlie)
+    for url in [*connection_pages(acme_sqlite.pk), reverse("accounts:team", args=[people.acme.pk])]:
+        assert client.get(url).status_code == 404, url
+    for url, data in post_actions(acme_sqlite, people):
+        assert client.post(url, data).status_code == 404, url
+    assert Connection.objects.filter(pk=acme_sqlite.pk).exists()
+    assert Membership.objects.get(user=people.carol).role == Role.VIEWER
+    assert acme_sqlite.name.encode() not in client.get(reverse("connections:list")).content
+
+
+def test_a_missing_connection_looks_the_same_as_a_foreign_one(people: People) -> None:
+    assert client_for(people.alice).get(reverse("connections:detail", args=[999999])).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["bob", "carol"])
+def test_editors_and_viewers_can_look_and_test_but_not_administer(
+    who: str, acme_sqlite: Connection, people: People
+) -> None:
+    client = client_for(getattr(people, who))
+    assert client.get(reverse("connections:detail", args=[acme_sqlite.pk])).status_code == 200
+    assert client.get(reverse("connections:list")).status_code == 200
+    assert client.get(reverse("accounts:team", args=[people.acme.pk])).status_code == 200
+    for url in [reverse("connections:edit", args=[acme_sqlite.pk]), reverse("connections:delete", args=[acme_sqlite.pk]),
+                reverse("connections:create"), reverse("audit:list")]:
+        assert client.get(url).status_code == 403, url
+    test_url, _ = post_actions(acme_sqlite, people)[0]
+    assert client.post(test_url).status_code == 302
+    for url, data in post_actions(acme_sqlite, people)[1:]:
+        assert client.post(url, data).status_code == 403, url
+    assert Connection.objects.filter(pk=acme_sqlite.pk).exists()
+    assert Membership.objects.get(user=people.carol).role == Role.VIEWER
+
+
+def test_admins_reach_every_page(acme_sqlite: Connection, people: People) -> None:
+    client = client_for(people.alice)
+    for url in [*app_pages(), *connection_pages(acme_sqlite.pk), reverse("accounts:team", args=[people.acme.pk])]:
+        assert client.get(url).status_code == 200, url
+
+
+def test_a_grant_narrows_an_editor_to_viewer_on_one_connection(acme_sqlite: Connection, people: People) -> None:
+    ConnectionGrant.objects.create(user=people.bob, connection=acme_sqlite, role=Role.VIEWER)
+    assert get_connection_for(people.bob, acme_sqlite.pk).role == Role.VIEWER  # type: ignore[attr-defined]
+
+
+def test_a_grant_widens_a_viewer_to_admin_on_one_connection(acme_sqlite: Connection, people: People) -> None:
+    client_for(people.alice).post(
+        reverse("connections:grant", args=[acme_sqlite.pk]), {"username": "carol", "role": "admin"}
+    )
+    assert client_for(people.carol).get(reverse("connections:edit", args=[acme_sqlite.pk])).status_code == 200
+    other = Connection.objects.create(team=people.acme, name="Other", engine="sqlite", database=acme_sqlite.database)
+    assert client_for(people.carol).get(reverse("connections:edit", args=[other.pk])).status_code == 403
+
+
+def test_grants_are_only_for_team_members(acme_sqlite: Connection, people: People) -> None:
+    client_for(people.alice).post(
+        reverse("connections:grant", args=[acme_sqlite.pk]), {"username": "charlie", "role": "admin"}
+    )
+    assert not ConnectionGrant.objects.exists()
+    assert client_for(people.charlie).get(reverse("connections:detail", args=[acme_sqlite.pk])).status_code == 404
+
+
+def test_superusers_see_every_team(acme_sqlite: Connection, people: People) -> None:
+    people.charlie.is_superuser = True
+    people.charlie.save()
+    assert client_for(people.charlie).get(reverse("connections:edit", args=[acme_sqlite.pk])).status_code == 200

@@ -1,0 +1,82 @@
+"""Named people and teams for tests: alice administers Acme, bob edits, carol views,
+charlie administers another team and must never see Acme's things."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:  # models load after pytest-django has set Django up
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from accounts.models import Team
+    from connections.models import Connection
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class People:
+    alice: User
+    bob: User
+    carol: User
+    charlie: User
+    acme: Team
+    globex: Team
+
+
+@pytest.fixture
+def people(db: Any) -> People:
+    from django.contrib.auth.models import User
+
+    from accounts.models import Membership, Role, Team
+
+    acme = Team.objects.create(name="Acme")
+    globex = Team.objects.create(name="Globex")
+    users = {name: User.objects.create_user(name, password=PASSWORD) for name in ("alice", "bob", "carol", "charlie")}
+    Membership.objects.create(user=users["alice"], team=acme, role=Role.ADMIN)
+    Membership.objects.create(user=users["bob"], team=acme, role=Role.EDITOR)
+    Membership.objects.create(user=users["carol"], team=acme, role=Role.VIEWER)
+    Membership.objects.create(user=users["charlie"], team=globex, role=Role.ADMIN)
+    return People(acme=acme, globex=globex, **users)
+
+
+@pytest.fixture
+def sqlite_root(tmp_path: Path, settings: Any) -> Path:
+    root = tmp_path / "sqlite-root"
+    root.mkdir()
+    settings.DBDECK_SQLITE_ROOTS = [str(root)]
+    return root
+
+
+@pytest.fixture
+def sqlite_file(sqlite_root: Path) -> Path:
+    import sqlite3
+
+    path = sqlite_root / "shop.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
+        db.execute("INSERT INTO t (name) VALUES ('x')")
+    return path
+
+
+@pytest.fixture
+def acme_sqlite(people: People, sqlite_file: Path) -> Connection:
+    from connections.models import Connection
+
+    return Connection.objects.create(team=people.acme, name="Acme shop", engine="sqlite", database=str(sqlite_file))
+
+
+def client_for(user: User | None) -> Client:
+    from django.test import Client
+
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
