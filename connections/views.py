@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.access import connections_for, get_connection_for, teams_for
@@ -56,6 +57,7 @@ def _save_or_test(request: HttpRequest, form: ConnectionForm, connection: Connec
     return redirect(saved)
 
 
+@sensitive_post_parameters("secret", "readonly_secret")
 @login_required
 def connection_create(request: HttpRequest) -> HttpResponse:
     teams = teams_for(request.user, Role.ADMIN)
@@ -66,6 +68,7 @@ def connection_create(request: HttpRequest) -> HttpResponse:
     return _save_or_test(request, form, None)
 
 
+@sensitive_post_parameters("secret", "readonly_secret")
 @login_required
 def connection_edit(request: HttpRequest, pk: int) -> HttpResponse:
     connection = get_connection_for(request.user, pk, need=Role.ADMIN)
