@@ -14,7 +14,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("connections/", include("connections.urls")),
     path("teams/", include("accounts.urls")),
-    path("explorer/", include("explorer.urls")),
+    path("", include("explorer.urls")),
     path("backups/", include("backups.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("audit/", include("audit.urls")),

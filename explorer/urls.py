@@ -1,6 +1,23 @@
 from django.urls import path
 
-from explorer import views
+from explorer.views import exports, home, keys, navigator, objects, records
 
 app_name = "explorer"
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("explorer/", home.index, name="index"),
+    path("connections/<int:pk>/browse/", navigator.browse, name="browse"),
+    path("connections/<int:pk>/browse/count/", navigator.count, name="count"),
+    path("connections/<int:pk>/browse/row/", records.record_detail, name="record"),
+    path("connections/<int:pk>/browse/row/delete/", records.record_delete, name="record_delete"),
+    path("connections/<int:pk>/browse/row/new/", records.record_new, name="record_new"),
+    path("connections/<int:pk>/browse/key/", keys.key_detail, name="key"),
+    path("connections/<int:pk>/browse/key/edit/", keys.key_edit, name="key_edit"),
+    path("connections/<int:pk>/browse/object/", objects.object_detail, name="object"),
+    path("connections/<int:pk>/browse/object/download/", objects.object_download, name="object_download"),
+    path("connections/<int:pk>/browse/object/presign/", objects.object_presign, name="object_presign"),
+    path("connections/<int:pk>/browse/object/upload/", objects.object_upload, name="object_upload"),
+    path("connections/<int:pk>/browse/object/delete/", objects.object_delete, name="object_delete"),
+    path("connections/<int:pk>/browse/export/", exports.export_start, name="export"),
+    path("connections/<int:pk>/exports/<int:export_pk>/", exports.export_status, name="export_status"),
+    path("connections/<int:pk>/exports/<int:export_pk>/download/", exports.export_download, name="export_download"),
+]

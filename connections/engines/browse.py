@@ -1,0 +1,252 @@
+"""The browsing contract the explorer pages are built on.
+
+Adapters declare `browse_style` and implement the methods of that style:
+
+- "table" (PostgreSQL, MySQL, SQLite) and "documents" (MongoDB): a record grid
+  with keyset pages, filters, exact count on demand, one record by key, edits
+  by key, and a streamed export.
+- "keys" (Redis): a key tree from bounded SCAN, typed values paged with
+  HSCAN / SSCAN / ZSCAN / LRANGE / XRANGE, key edits.
+- "objects" (S3): delimiter listings with continuation tokens, object detail,
+  streamed download, presigned URLs, upload and delete.
+
+Rules every method follows: never COUNT(*), KEYS or a full listing on user data;
+every statement carries the statement timeout and a `/* dbdeck */` tag;
+identifiers are quoted by the driver's quoting tools and values are parameters;
+rows are never fetched beyond `limit` (+1 to see whether a next page exists);
+values are cut at `cell_cap` bytes in pages and returned as `Cut`.
+Cursors are opaque strings made with `connections.engines.cursor.encode`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+# Filter operators the grid offers; engines compile them to parameterized predicates.
+FILTER_OPS = {
+    "eq": "=",
+    "ne": "≠",
+    "lt": "<",
+    "gt": ">",
+    "contains": "contains",
+    "startswith": "starts with",
+    "isnull": "is null",
+    "notnull": "is not null",
+    "in": "in (comma-separated)",
+}
+DEFAULT_LIMIT = 100
+DEFAULT_CELL_CAP = 2_000  # bytes of one value shown in a grid cell
+DETAIL_CELL_CAP = 1_000_000  # bytes of one value shown in a detail view
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A value shortened to a byte cap; `length` is the full size in bytes (or chars) when known."""
+
+    value: Any
+    length: int | None = None
+
+
+@dataclass(frozen=True)
+class Namespace:
+    name: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """A table / view / collection; a Redis key or key-prefix group; an S3 object or prefix."""
+
+    name: str
+    kind: str  # "table", "view", "materialized view", "collection", "prefix", "key", "object"
+    estimated_rows: int | None = None
+    size_bytes: int | None = None
+    detail: str = ""  # e.g. Redis type + TTL, S3 storage class
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Listing:
+    items: list[ObjectInfo]
+    next_cursor: str | None = None  # S3 continuation token, Redis SCAN position ("scan more")
+    notice: str = ""
+    scanned: int | None = None  # Redis: how many keys this SCAN batch looked at
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool = True
+    primary_key: bool = False
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """`namespace.table(columns)` references `ref_namespace.ref_object(ref_columns)`.
+
+    In `TableInfo.foreign_keys` the referencing side is the described table; in
+    `TableInfo.referenced_by` the referenced side is.
+    """
+
+    name: str
+    namespace: str
+    table: str
+    columns: tuple[str, ...]
+    ref_namespace: str
+    ref_object: str
+    ref_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    columns: tuple[str, ...]
+    unique: bool = False
+    primary: bool = False
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """What `describe()` returns.
+
+    `key` names the columns that identify a row: the primary key, else a
+    fallback ("ctid" on PostgreSQL, "rowid" on SQLite, "_id" on MongoDB).
+    `key_kind` is "primary", "ctid", "rowid", "document" or "none" (MySQL
+    without a key: OFFSET paging with a notice, and no edits).
+    """
+
+    namespace: str
+    name: str
+    kind: str
+    columns: list[Column]
+    key: tuple[str, ...]
+    key_kind: str
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    referenced_by: list[ForeignKey] = field(default_factory=list)
+    indexes: list[Index] = field(default_factory=list)
+    estimated_rows: int | None = None
+    size_bytes: int | None = None
+
+    @property
+    def editable(self) -> bool:
+        return self.kind in ("table", "collection") and self.key_kind != "none"
+
+
+@dataclass(frozen=True)
+class Filter:
+    column: str
+    op: str  # a key of FILTER_OPS
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """One grid page. `sort` None means key order; `cursor` comes from a previous Page.
+
+    MongoDB reads `query` (Extended JSON filter), `projection` and `sort_json`
+    instead of `filters` / `columns` / `sort`.
+    """
+
+    cursor: str | None = None
+    direction: str = "next"  # "next" or "prev" (the cursor is then Page.prev_cursor)
+    sort: str | None = None
+    descending: bool = False
+    filters: tuple[Filter, ...] = ()
+    columns: tuple[str, ...] = ()  # empty = all
+    limit: int = DEFAULT_LIMIT
+    cell_cap: int = DEFAULT_CELL_CAP
+    query: str = ""
+    projection: str = ""
+    sort_json: str = ""
+
+
+@dataclass(frozen=True)
+class Page:
+    columns: list[str]
+    rows: list[list[Any]]  # values in `columns` order; a value may be a Cut
+    keys: list[dict[str, Any]]  # the key of each row, for links to the detail view
+    next_cursor: str | None
+    prev_cursor: str | None
+    notice: str = ""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One row or document, whole (values cut at DETAIL_CELL_CAP)."""
+
+    key: dict[str, Any]
+    values: dict[str, Any]
+    # Per foreign key of this table: the referenced row's key, for a link.
+    links: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Per FK in other tables pointing here: estimated count of rows referring to this row.
+    referrers: list[tuple[ForeignKey, int | None]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class KeyValue:
+    """A Redis value page: `items` are (field/index/score/id, value) pairs or one string value."""
+
+    key: bytes
+    type: str
+    ttl: int | None  # seconds; None = no expiry
+    length: int | None
+    memory: int | None
+    items: list[tuple[Any, Any]]
+    next_cursor: str | None = None
+    encoding: str = ""
+
+
+@dataclass(frozen=True)
+class ObjectMeta:
+    bucket: str
+    key: str
+    size: int
+    modified: Any
+    etag: str
+    content_type: str
+    storage_class: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+class TableBrowsing:
+    """Methods of browse_style "table" and "documents"."""
+
+    def namespaces(self) -> list[Namespace]:
+        raise NotImplementedError
+
+    def objects(self, ns: str) -> Listing:
+        raise NotImplementedError
+
+    def describe(self, ns: str, obj: str) -> TableInfo:
+        raise NotImplementedError
+
+    def page(self, ns: str, obj: str, request: PageRequest) -> Page:
+        raise NotImplementedError
+
+    def count_exact(self, ns: str, obj: str, request: PageRequest) -> int:
+        """COUNT(*) with the filters, under the statement timeout; only on explicit request."""
+        raise NotImplementedError
+
+    def record(self, ns: str, obj: str, key: dict[str, Any]) -> Record | None:
+        raise NotImplementedError
+
+    def insert(self, ns: str, obj: str, values: dict[str, Any]) -> dict[str, Any]:
+        """Insert; return the new row's key."""
+        raise NotImplementedError
+
+    def update(self, ns: str, obj: str, key: dict[str, Any], values: dict[str, Any]) -> tuple[dict, dict]:
+        """Update exactly the row with this key; return (before, after). Raises if 0 or >1 rows match."""
+        raise NotImplementedError
+
+    def delete(self, ns: str, obj: str, key: dict[str, Any]) -> dict[str, Any]:
+        """Delete exactly the row with this key; return what it held."""
+        raise NotImplementedError
+
+    def export(self, ns: str, obj: str, request: PageRequest, max_rows: int) -> Iterator[list[Any]]:
+        """Yield rows (uncut) of every page in order, streaming from a server-side cursor."""
+        raise NotImplementedError

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    JSONL = "jsonl", "JSON lines"
+    SQL = "sql", "INSERT statements"
+
+
+class Export(models.Model):
+    """A streamed export of one grid view (all pages), written by a worker to var/exports/."""
+
+    connection = models.ForeignKey("connections.Connection", on_delete=models.CASCADE, related_name="exports")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    namespace = models.CharField(max_length=1024, blank=True)
+    obj = models.CharField(max_length=1024)
+    state = models.TextField(blank=True, help_text="The grid's query string: filters, sort, columns.")
+    format = models.CharField(max_length=8, choices=ExportFormat.choices, default=ExportFormat.CSV)
+    max_rows = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    rows_written = models.PositiveBigIntegerField(default=0)
+    bytes_written = models.PositiveBigIntegerField(default=0)
+    estimated_rows = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} of {self.obj} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("explorer:export_status", args=[self.connection_id, self.pk])
+
+    @property
+    def filename(self) -> str:
+        return f"export-{self.pk}.{self.format}"
+
+    @property
+    def percent(self) -> int | None:
+        if self.status == ExportStatus.DONE:
+            return 100
+        if not self.estimated_rows:
+            return None
+        return min(99, int(100 * self.rows_written / max(1, min(self.estimated_rows, self.max_rows))))

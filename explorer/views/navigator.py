@@ -1,0 +1,96 @@
+"""The navigator (namespaces, objects) and the record grid for SQL tables and collections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from audit.record import record
+from connections.engines import cursor
+from connections.engines.browse import FILTER_OPS, PageRequest, TableInfo
+from connections.models import Connection
+from explorer import params
+from explorer.views import keys, objects
+from explorer.views.common import can_write, engine, explorer_view
+
+
+def _grid_context(request: HttpRequest, connection: Connection, adapter: Any, ns: str, obj: str) -> dict[str, Any]:
+    info: TableInfo = adapter.describe(ns, obj)
+    preq: PageRequest = params.page_request(request.GET)
+    page = adapter.page(ns, obj, preq)
+    shown = [c for c in info.columns if not preq.columns or c.name in preq.columns]
+    query = request.GET
+    return {
+        "info": info,
+        "page": page,
+        "preq": preq,
+        "rows": [
+            {"cells": row, "key": cursor.encode(key) if key else ""} for row, key in zip(page.rows, page.keys, strict=False)
+        ],
+        "all_columns": info.columns,
+        "shown_columns": [c.name for c in shown],
+        "filters": list(preq.filters) + [None],
+        "ops": FILTER_OPS,
+        "next_url": params.state(query, after=page.next_cursor, before=None) if page.next_cursor else "",
+        "prev_url": params.state(query, before=page.prev_cursor, after=None) if page.prev_cursor else "",
+        "first_url": params.without_paging(query) if preq.cursor else "",
+        "sort_urls": {
+            c.name: params.without_paging(
+                query, sort=c.name, desc="1" if preq.sort == c.name and not preq.descending else None
+            )
+            for c in info.columns
+        },
+        "count_url": reverse("explorer:count", args=[connection.pk]) + params.without_paging(query),
+        "export_url": reverse("explorer:export", args=[connection.pk]) + params.without_paging(query),
+        "new_url": reverse("explorer:record_new", args=[connection.pk]) + params.state(query, after=None, before=None),
+        "can_write": can_write(connection) and info.editable,
+    }
+
+
+@login_required
+@require_GET
+@explorer_view()
+def browse(request: HttpRequest, connection: Connection) -> HttpResponse:
+    with engine(connection) as adapter:
+        style = adapter.browse_style
+        if style == "keys":
+            return keys.key_tree(request, connection, adapter)
+        if style == "objects":
+            return objects.listing(request, connection, adapter)
+        ns = request.GET.get("ns")
+        obj = request.GET.get("obj")
+        ctx: dict[str, Any] = {"connection": connection, "ns": ns, "obj": obj, "style": style}
+        if ns is None:
+            namespaces = adapter.namespaces()
+            if len(namespaces) == 1:
+                return redirect(reverse("explorer:browse", args=[connection.pk]) + params.state(request.GET, ns=namespaces[0].name))
+            ctx["namespaces"] = namespaces
+            return render(request, "explorer/browse.html", ctx)
+        if not obj:
+            ctx["listing"] = adapter.objects(ns)
+            return render(request, "explorer/browse.html", ctx)
+        ctx.update(_grid_context(request, connection, adapter, ns, obj))
+    if request.htmx and request.htmx.target == "grid":
+        return render(request, "explorer/browse.html#grid", ctx)
+    return render(request, "explorer/browse.html", ctx)
+
+
+@login_required
+@require_GET
+@explorer_view()
+def count(request: HttpRequest, connection: Connection) -> HttpResponse:
+    """The exact count, only when asked, under the statement timeout."""
+    ns, obj = request.GET.get("ns", ""), request.GET.get("obj", "")
+    preq = params.page_request(request.GET)
+    with engine(connection) as adapter:
+        total = adapter.count_exact(ns, obj, preq)
+    record("query.count", request=request, connection=connection, target=f"{ns}.{obj}", filters=len(preq.filters))
+    ctx = {"total": total, "connection": connection}
+    if request.htmx:
+        return render(request, "explorer/browse.html#exact-count", ctx)
+    return render(request, "explorer/count.html", {**ctx, "ns": ns, "obj": obj})

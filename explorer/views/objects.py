@@ -1,0 +1,149 @@
+"""S3: buckets and prefixes by delimiter listing, object detail, download, presign, upload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Role
+from audit.record import record
+from connections.engines import EngineError
+from connections.models import Connection
+from explorer import params
+from explorer.views.common import can_write, engine, explorer_view, require_confirmation
+
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # S3's own limit for SigV4
+PRESIGN_CHOICES = [(300, "5 minutes"), (3600, "1 hour"), (86400, "1 day"), (MAX_PRESIGN_SECONDS, "7 days")]
+MAX_UPLOAD_BYTES = 5 * 1024**3
+
+
+def listing(request: HttpRequest, connection: Connection, adapter: Any) -> HttpResponse:
+    bucket = request.GET.get("ns")
+    ctx: dict[str, Any] = {"connection": connection, "style": "objects", "ns": bucket}
+    if not bucket:
+        ctx["namespaces"] = adapter.namespaces()
+        return render(request, "explorer/objects.html", ctx)
+    prefix = request.GET.get("prefix", "")
+    result = adapter.list_objects(bucket, prefix=prefix, token=request.GET.get("token") or None)
+    crumbs, acc = [], ""
+    for part in [p for p in prefix.split("/") if p]:
+        acc += part + "/"
+        crumbs.append((part, params.link("explorer:browse", connection.pk, ns=bucket, prefix=acc)))
+    ctx.update({
+        "prefix": prefix,
+        "listing": result,
+        "crumbs": crumbs,
+        "more_url": params.state(request.GET, token=result.next_cursor) if result.next_cursor else "",
+        "can_write": can_write(connection),
+    })
+    return render(request, "explorer/objects.html", ctx)
+
+
+def _object_target(request: HttpRequest) -> tuple[str, str]:
+    source = request.POST if request.method == "POST" else request.GET
+    bucket, key = source.get("ns", ""), source.get("key", "")
+    if not bucket or not key:
+        raise EngineError("Choose a bucket and an object first.", kind="config")
+    return bucket, key
+
+
+@login_required
+@require_GET
+@explorer_view()
+def object_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
+    bucket, key = _object_target(request)
+    with engine(connection) as adapter:
+        meta = adapter.head_object(bucket, key)
+    parent = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
+    ctx = {"connection": connection, "ns": bucket, "meta": meta, "can_write": can_write(connection),
+           "presign_choices": PRESIGN_CHOICES, "parent_url": params.link("explorer:browse", connection.pk,
+                                                                          ns=bucket, prefix=parent or None)}
+    return render(request, "explorer/object.html", ctx)
+
+
+@login_required
+@require_GET
+@explorer_view()
+def object_download(request: HttpRequest, connection: Connection) -> HttpResponse:
+    bucket, key = _object_target(request)
+    adapter = connection.adapter(read_only=not can_write(connection))
+    try:
+        meta, chunks = adapter.open_object(bucket, key)
+    except Exception:
+        adapter.close()
+        raise
+
+    def stream() -> Any:
+        try:
+            yield from chunks
+        finally:
+            adapter.close()
+
+    record("data.download", request=request, connection=connection, target=f"{bucket}/{key}", size=meta.size)
+    response = StreamingHttpResponse(stream(), content_type="application/octet-stream")
+    response["Content-Length"] = str(meta.size)
+    filename = key.rsplit("/", 1)[-1] or "object"
+    from urllib.parse import quote
+
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_POST
+@explorer_view()
+def object_presign(request: HttpRequest, connection: Connection) -> HttpResponse:
+    bucket, key = _object_target(request)
+    try:
+        seconds = min(max(int(request.POST.get("expires", "3600")), 1), MAX_PRESIGN_SECONDS)
+    except ValueError:
+        seconds = 3600
+    with engine(connection) as adapter:
+        url = adapter.presign(bucket, key, seconds)
+    record("data.presign", request=request, connection=connection, target=f"{bucket}/{key}", expires=seconds)
+    ctx = {"url": url, "seconds": seconds, "connection": connection}
+    if request.htmx:
+        return render(request, "explorer/object.html#presigned", ctx)
+    return render(request, "explorer/presigned.html", ctx)
+
+
+@login_required
+@require_POST
+@explorer_view(need=Role.EDITOR)
+def object_upload(request: HttpRequest, connection: Connection) -> HttpResponse:
+    bucket = request.POST.get("ns", "")
+    prefix = request.POST.get("prefix", "")
+    upload = request.FILES.get("file")
+    if not bucket or upload is None:
+        raise EngineError("Choose a file to upload.", kind="config")
+    if upload.size and upload.size > MAX_UPLOAD_BYTES:
+        raise EngineError("Uploads over 5 GB are not supported from the browser.", kind="config")
+    require_confirmation(request, connection)
+    key = prefix + (request.POST.get("name") or upload.name or "upload")
+    with engine(connection) as adapter:
+        adapter.put_object(bucket, key, upload, upload.size, upload.content_type or "application/octet-stream")
+    record("data.upload", request=request, connection=connection, target=f"{bucket}/{key}", size=upload.size)
+    messages.success(request, "Uploaded.")
+    return redirect(params.link("explorer:browse", connection.pk, ns=bucket, prefix=prefix or None))
+
+
+@login_required
+@require_POST
+@explorer_view(need=Role.EDITOR)
+def object_delete(request: HttpRequest, connection: Connection) -> HttpResponse:
+    bucket, key = _object_target(request)
+    require_confirmation(request, connection)
+    with engine(connection) as adapter:
+        meta = adapter.head_object(bucket, key)
+        adapter.delete_object(bucket, key)
+    record("data.delete", request=request, connection=connection, target=f"{bucket}/{key}", size=meta.size,
+           etag=meta.etag)
+    messages.success(request, "Deleted.")
+    parent = key.rsplit("/", 1)[0] + "/" if "/" in key else None
+    return redirect(params.link("explorer:browse", connection.pk, ns=bucket, prefix=parent))

@@ -1,0 +1,145 @@
+"""One row or document: view it, follow its foreign keys, edit or delete it by its key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import Role
+from audit.record import record
+from connections.engines import EngineError, cursor
+from connections.engines.browse import TableInfo
+from connections.models import Connection
+from explorer import params
+from explorer.views.common import can_write, engine, explorer_view, require_confirmation
+
+MAX_VALUE_CHARS = 10_000_000
+
+
+def _key(request: HttpRequest) -> dict[str, Any]:
+    token = request.GET.get("key") or request.POST.get("key") or ""
+    key = cursor.decode(token) if token else None
+    if not isinstance(key, dict) or not key:
+        raise EngineError("This link does not name a row; open it from the grid again.", kind="config")
+    return key
+
+
+def _target(request: HttpRequest) -> tuple[str, str]:
+    ns, obj = request.GET.get("ns", ""), request.GET.get("obj", "")
+    if not obj:
+        raise EngineError("Choose a table or collection first.", kind="config")
+    return ns, obj
+
+
+def _submitted_values(request: HttpRequest, info: TableInfo) -> dict[str, Any]:
+    """Form fields `v:<column>`, with `null:<column>` ticked meaning NULL; unsent columns are left alone."""
+    if info.key_kind == "document":
+        text = request.POST.get("document", "")
+        if len(text) > MAX_VALUE_CHARS:
+            raise EngineError("That document is larger than 10 MB; dbdeck does not edit documents that big.", "config")
+        return {"document": text}
+    values: dict[str, Any] = {}
+    for column in info.columns:
+        if request.POST.get(f"null:{column.name}"):
+            values[column.name] = None
+        elif f"v:{column.name}" in request.POST:
+            value = request.POST[f"v:{column.name}"]
+            if len(value) > MAX_VALUE_CHARS:
+                raise EngineError(f"The value for {column.name!r} is larger than 10 MB.", kind="config")
+            values[column.name] = value
+    return values
+
+
+def _record_url(connection: Connection, ns: str, obj: str, key: dict[str, Any]) -> str:
+    return params.link("explorer:record", connection.pk, ns=ns, obj=obj, key=cursor.encode(key))
+
+
+def _grid_url(connection: Connection, ns: str, obj: str) -> str:
+    return params.link("explorer:browse", connection.pk, ns=ns, obj=obj)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@explorer_view()
+def record_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
+    ns, obj = _target(request)
+    key = _key(request)
+    with engine(connection) as adapter:
+        info: TableInfo = adapter.describe(ns, obj)
+        if request.method == "POST":
+            if not can_write(connection):
+                return HttpResponse("Editing needs the editor role.", status=403)
+            require_confirmation(request, connection)
+            before, after = adapter.update(ns, obj, key, _submitted_values(request, info))
+            record("data.update", request=request, connection=connection, target=f"{ns}.{obj}",
+                   key=key, before=before, after=after)
+            messages.success(request, "Saved.")
+            new_key = {k: after.get(k, v) for k, v in key.items()} if info.key_kind == "primary" else key
+            return redirect(_record_url(connection, ns, obj, new_key))
+        row = adapter.record(ns, obj, key)
+    if row is None:
+        return render(request, "explorer/error.html", {
+            "connection": connection, "message": "That row no longer exists (or its key changed).",
+            "back": _grid_url(connection, ns, obj)}, status=404)
+    links = {
+        fk_name: _record_url(connection, ref_ns, ref_obj, ref_key)
+        for fk_name, (ref_ns, ref_obj, ref_key) in _link_targets(info, row.links).items()
+    }
+    referrers = []
+    for fk, estimate in row.referrers:
+        grid = params.link("explorer:browse", connection.pk, ns=fk.namespace, obj=fk.table,
+                           fc=list(fk.columns), fo=["eq"] * len(fk.columns),
+                           fv=[str(row.values.get(c)) for c in fk.ref_columns])
+        referrers.append({"fk": fk, "estimate": estimate, "url": grid})
+    ctx = {"connection": connection, "ns": ns, "obj": obj, "info": info, "row": row, "links": links,
+           "referrers": referrers, "key_token": cursor.encode(key), "can_write": can_write(connection) and info.editable,
+           "grid_url": _grid_url(connection, ns, obj)}
+    return render(request, "explorer/record.html", ctx)
+
+
+def _link_targets(info: TableInfo, links: dict[str, dict[str, Any]]) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    by_name = {fk.name: fk for fk in info.foreign_keys}
+    return {name: (by_name[name].ref_namespace, by_name[name].ref_object, key)
+            for name, key in links.items() if name in by_name and key}
+
+
+@login_required
+@require_POST
+@explorer_view(need=Role.EDITOR)
+def record_delete(request: HttpRequest, connection: Connection) -> HttpResponse:
+    ns, obj = _target(request)
+    key = _key(request)
+    require_confirmation(request, connection)
+    with engine(connection) as adapter:
+        before = adapter.delete(ns, obj, key)
+    record("data.delete", request=request, connection=connection, target=f"{ns}.{obj}", key=key, before=before)
+    messages.success(request, "Deleted.")
+    return redirect(_grid_url(connection, ns, obj))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@explorer_view(need=Role.EDITOR)
+def record_new(request: HttpRequest, connection: Connection) -> HttpResponse:
+    ns, obj = _target(request)
+    with engine(connection) as adapter:
+        info: TableInfo = adapter.describe(ns, obj)
+        if not info.editable:
+            raise EngineError("Rows can only be added to tables with a key.", kind="config")
+        if request.method == "POST":
+            require_confirmation(request, connection)
+            values = _submitted_values(request, info)
+            if info.key_kind != "document":
+                values = {k: v for k, v in values.items() if v != "" or request.POST.get(f"empty:{k}")}
+            key = adapter.insert(ns, obj, values)
+            record("data.insert", request=request, connection=connection, target=f"{ns}.{obj}", key=key,
+                   after=values)
+            messages.success(request, "Added.")
+            return redirect(_record_url(connection, ns, obj, key) if key else _grid_url(connection, ns, obj))
+    ctx = {"connection": connection, "ns": ns, "obj": obj, "info": info, "grid_url": _grid_url(connection, ns, obj)}
+    return render(request, "explorer/record_new.html", ctx)
