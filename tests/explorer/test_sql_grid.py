@@ -1,0 +1,211 @@
+"""The grid, row detail and edits on PostgreSQL, MariaDB and SQLite, with hostile names and values."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from connections.engines import cursor
+from connections.models import Connection
+from tests.explorer.sql_targets import COL_NAME, NOKEY, PARENT, ROWS, TABLE, XSS, SqlTarget, build_mysql, \
+    build_postgresql, build_sqlite
+from tests.fixtures import People, client_for
+from tests.services import Servers
+
+PAGE_BYTE_CAP = 5_000_000
+
+
+@pytest.fixture(params=["postgresql", "mysql", "sqlite"])
+def target(request: Any, servers: Servers, sqlite_root: Path) -> SqlTarget:
+    if request.param == "postgresql":
+        return build_postgresql(servers)
+    if request.param == "mysql":
+        return build_mysql(servers)
+    return build_sqlite(sqlite_root)
+
+
+@pytest.fixture
+def conn(target: SqlTarget, people: People) -> Connection:
+    fields = dict(target.connection_fields)
+    password = fields.pop("password", "")
+    connection = Connection(team=people.acme, name=f"{target.engine} target", options={"tls_mode": "disable"},
+                            **fields)
+    connection.set_secret(password)
+    connection.save()
+    return connection
+
+
+def grid_url(conn: Connection, ns: str, obj: str, **extra: Any) -> str:
+    return reverse("explorer:browse", args=[conn.pk]) + "?" + urlencode({"ns": ns, "obj": obj, **extra}, doseq=True)
+
+
+def row_ids(body: str) -> list[int]:
+    """The id column is first after the link cell; pick the key tokens from the row links instead."""
+    ids = []
+    for token in re.findall(r"key=([A-Za-z0-9_\-]+)", body):
+        key = cursor.decode(token)
+        ids.append(int(key["id"]))
+    return ids
+
+
+def test_the_navigator_lists_the_hostile_table_with_an_estimate(conn: Connection, target: SqlTarget, people: People) -> None:
+    client = client_for(people.carol)
+    body = client.get(reverse("explorer:browse", args=[conn.pk]) + "?" + urlencode({"ns": target.ns}),
+                      follow=True).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "<script>alert(1)</script>" not in body
+    assert PARENT.replace('"', "&quot;") in body or "pa`rent" in body
+
+
+def test_pages_forward_and_back_in_key_order(conn: Connection, target: SqlTarget, people: People) -> None:
+    client = client_for(people.carol)
+    first = client.get(grid_url(conn, target.ns, TABLE))
+    assert first.status_code == 200, first.content.decode()[:3000]
+    body = first.content.decode()
+    assert row_ids(body) == list(range(1, 101))
+    next_url = re.search(r'href="(\?[^"]+)" rel="next"', body).group(1).replace("&amp;", "&")
+    second = client.get(reverse("explorer:browse", args=[conn.pk]) + next_url).content.decode()
+    assert row_ids(second) == list(range(101, 201))
+    prev_url = re.search(r'href="(\?[^"]+)" rel="prev"', second).group(1).replace("&amp;", "&")
+    back = client.get(reverse("explorer:browse", args=[conn.pk]) + prev_url).content.decode()
+    assert row_ids(back) == list(range(1, 101))
+
+
+def test_sorting_by_a_column_keeps_the_key_as_tiebreaker(conn: Connection, target: SqlTarget, people: People) -> None:
+    client = client_for(people.carol)
+    seen: list[int] = []
+    url = grid_url(conn, target.ns, TABLE, sort="grp", desc="1")
+    while url:
+        body = client.get(url).content.decode()
+        seen.extend(row_ids(body))
+        match = re.search(r'href="(\?[^"]+)" rel="next"', body)
+        url = reverse("explorer:browse", args=[conn.pk]) + match.group(1).replace("&amp;", "&") if match else ""
+    expected = sorted(range(1, ROWS + 1), key=lambda i: (-(i % 7), -i))
+    assert seen == expected
+
+
+def test_filters_are_parameters_even_with_hostile_values(conn: Connection, target: SqlTarget, people: People) -> None:
+    client = client_for(people.carol)
+    body = client.get(grid_url(conn, target.ns, TABLE, fc=[COL_NAME], fo=["contains"], fv=["%_off'; DROP"])).content
+    assert row_ids(body.decode()) == [5]
+    body = client.get(grid_url(conn, target.ns, TABLE, fc=[COL_NAME, "grp"], fo=["isnull", "lt"], fv=["", "5"])).content
+    assert row_ids(body.decode()) == [3]
+    body = client.get(grid_url(conn, target.ns, TABLE, fc=["id"], fo=["in"], fv=["7, 9,11"])).content
+    assert row_ids(body.decode()) == [7, 9, 11]
+    response = client.get(grid_url(conn, target.ns, TABLE, fc=["nope\"; DROP"], fo=["eq"], fv=["1"]))
+    assert response.status_code == 400 and b"no column" in response.content
+
+
+def test_values_render_as_inert_and_distinct_text(conn: Connection, target: SqlTarget, people: People) -> None:
+    body = client_for(people.carol).get(grid_url(conn, target.ns, TABLE)).content.decode()
+    assert XSS not in body and "&lt;img src=x onerror=alert(1)&gt;" in body
+    assert 'class="v-null"' in body and 'class="v-empty"' in body and 'class="v-binary"' in body
+    assert "00 ff 01" in body  # hex preview of the binary column
+
+
+def test_the_estimated_total_shows_and_counting_is_explicit(conn: Connection, target: SqlTarget, people: People) -> None:
+    client = client_for(people.carol)
+    body = client.get(grid_url(conn, target.ns, TABLE)).content.decode()
+    assert "(estimate)" in body
+    counted = client.get(reverse("explorer:count", args=[conn.pk]) + "?" + urlencode(
+        {"ns": target.ns, "obj": TABLE, "fc": "grp", "fo": "eq", "fv": "3"}), HTTP_HX_REQUEST="true").content.decode()
+    assert f"<strong>{sum(1 for i in range(1, ROWS + 1) if i % 7 == 3)}</strong>" in counted
+
+
+def test_a_table_without_a_key_still_pages(conn: Connection, target: SqlTarget, people: People) -> None:
+    client = client_for(people.carol)
+    body = client.get(grid_url(conn, target.ns, NOKEY)).content.decode()
+    assert body.count('class="rowlink"') == 30
+    if target.engine == "mysql":
+        assert "OFFSET" in body  # the visible notice
+
+
+def test_a_row_shows_its_foreign_key_link_and_referrers(conn: Connection, target: SqlTarget, people: People) -> None:
+    client = client_for(people.carol)
+    url = reverse("explorer:record", args=[conn.pk]) + "?" + urlencode(
+        {"ns": target.ns, "obj": TABLE, "key": cursor.encode({"id": 12})})
+    body = client.get(url).content.decode()
+    assert "name 0012" in body and "referenced row" in body
+    parent = reverse("explorer:record", args=[conn.pk]) + "?" + urlencode(
+        {"ns": target.ns, "obj": PARENT, "key": cursor.encode({"id": 3})})
+    assert "Referred to by" in client.get(parent).content.decode()
+
+
+def test_an_editor_updates_a_row_by_its_key_and_it_is_audited(conn: Connection, target: SqlTarget, people: People) -> None:
+    client = client_for(people.bob)
+    url = reverse("explorer:record", args=[conn.pk]) + "?" + urlencode(
+        {"ns": target.ns, "obj": TABLE, "key": cursor.encode({"id": 42})})
+    response = client.post(url, {"key": cursor.encode({"id": 42}), f"v:{COL_NAME}": "new 'value' <b>", "v:grp": "99"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    row = target.execute(f"SELECT {target.quote(COL_NAME)}, grp FROM {target.table(TABLE)} WHERE id = %s", (42,))
+    assert row == [("new 'value' <b>", 99)]
+    assert target.execute(f"SELECT COUNT(*) FROM {target.table(TABLE)} WHERE grp = 99", ())[0][0] == 1
+    event = AuditEvent.objects.get(action="data.update")
+    assert event.detail["before"][COL_NAME] == "name 0042" and event.detail["after"][COL_NAME] == "new 'value' <b>"
+
+
+def test_insert_and_delete_by_key(conn: Connection, target: SqlTarget, people: People) -> None:
+    client = client_for(people.bob)
+    new = reverse("explorer:record_new", args=[conn.pk]) + "?" + urlencode({"ns": target.ns, "obj": PARENT})
+    assert client.post(new, {"v:id": "77", "v:label": "né <x>"}).status_code == 302
+    delete = reverse("explorer:record_delete", args=[conn.pk]) + "?" + urlencode({"ns": target.ns, "obj": PARENT})
+    assert client.post(delete, {"key": cursor.encode({"id": 77})}).status_code == 302
+    assert AuditEvent.objects.filter(action__in=["data.insert", "data.delete"]).count() == 2
+
+
+def test_a_viewer_cannot_change_data_even_with_a_crafted_request(conn: Connection, target: SqlTarget, people: People) -> None:
+    client = client_for(people.carol)
+    url = reverse("explorer:record", args=[conn.pk]) + "?" + urlencode(
+        {"ns": target.ns, "obj": TABLE, "key": cursor.encode({"id": 1})})
+    assert client.post(url, {"key": cursor.encode({"id": 1}), "v:grp": "1000"}).status_code == 403
+    delete = reverse("explorer:record_delete", args=[conn.pk]) + "?" + urlencode({"ns": target.ns, "obj": TABLE})
+    assert client.post(delete, {"key": cursor.encode({"id": 1})}).status_code == 403
+    # And the database itself refuses: the viewer's session is read-only.
+    from connections.engines import EngineError
+
+    with conn.adapter(read_only=True) as adapter, pytest.raises(EngineError):
+        adapter.update(target.ns, TABLE, {"id": 1}, {"grp": "1000"})
+    assert target.execute(f"SELECT grp FROM {target.table(TABLE)} WHERE id = %s", (1,)) == [(1,)]
+
+
+def test_production_writes_need_the_typed_name(conn: Connection, target: SqlTarget, people: People) -> None:
+    conn.production = True
+    conn.save()
+    client = client_for(people.bob)
+    url = reverse("explorer:record", args=[conn.pk]) + "?" + urlencode(
+        {"ns": target.ns, "obj": TABLE, "key": cursor.encode({"id": 50})})
+    response = client.post(url, {"key": cursor.encode({"id": 50}), "v:grp": "500"})
+    assert response.status_code == 400 and b"type its name" in response.content
+    response = client.post(url, {"key": cursor.encode({"id": 50}), "v:grp": "500", "confirm": conn.name})
+    assert response.status_code == 302
+
+
+def test_a_huge_value_is_cut_and_no_page_exceeds_the_cap(conn: Connection, target: SqlTarget, people: People) -> None:
+    client = client_for(people.bob)
+    url = reverse("explorer:record", args=[conn.pk]) + "?" + urlencode(
+        {"ns": target.ns, "obj": TABLE, "key": cursor.encode({"id": 60})})
+    huge = "x" * 10_000_000
+    assert client.post(url, {"key": cursor.encode({"id": 60}), f"v:{COL_NAME}": huge[:9_999_000]}).status_code == 302
+    grid = client.get(grid_url(conn, target.ns, TABLE))
+    assert len(grid.content) < PAGE_BYTE_CAP
+    detail = client.get(url)
+    assert len(detail.content) < PAGE_BYTE_CAP and b"Cut at" in detail.content
+
+
+def test_export_streams_every_page_to_csv(conn: Connection, target: SqlTarget, people: People) -> None:
+    client = client_for(people.carol)
+    start = reverse("explorer:export", args=[conn.pk]) + "?" + urlencode({"ns": target.ns, "obj": TABLE})
+    response = client.post(start, {"format": "csv", "max_rows": "1000"})
+    assert response.status_code == 302
+    status = client.get(response["Location"])
+    assert b"Done" in status.content, status.content.decode()[:2000]
+    download = client.get(response["Location"] + "download/")
+    data = b"".join(download.streaming_content).decode()
+    assert data.count("\n") >= ROWS + 1 and XSS in data
+    assert AuditEvent.objects.filter(action="data.export").exists()
