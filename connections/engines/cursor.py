@@ -34,6 +34,11 @@ def _tag(value: Any) -> Any:
         return {"$dec": str(value)}
     if isinstance(value, uuid.UUID):
         return {"$u": str(value)}
+    kind = type(value).__name__
+    if kind == "ObjectId":  # bson's, without importing pymongo here
+        return {"$oid": str(value)}
+    if kind == "Decimal128":
+        return {"$d128": str(value)}
     if isinstance(value, bool) or value is None or isinstance(value, float | str):
         return value
     if isinstance(value, int):
@@ -72,6 +77,14 @@ def _untag(value: Any) -> Any:
             return {k: _untag(v) for k, v in raw.items()}
         case "$s":
             return raw
+        case "$oid":
+            from bson import ObjectId
+
+            return ObjectId(raw)
+        case "$d128":
+            from bson.decimal128 import Decimal128
+
+            return Decimal128(raw)
     return value
 
 
