@@ -31,8 +31,14 @@ class TeamAdmin(admin.ModelAdmin):
         for membership in instances:
             action = "member.role" if membership.pk else "member.add"
             membership.save()
-            record(action, request=request, team=membership.team, target=str(membership.user),
-                   role=membership.role, via="admin")
+            record(
+                action,
+                request=request,
+                team=membership.team,
+                target=str(membership.user),
+                role=membership.role,
+                via="admin",
+            )
         formset.save_m2m()
 
 
@@ -43,8 +49,14 @@ class MembershipAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        record("member.role" if change else "member.add", request=request, team=obj.team, target=str(obj.user),
-               role=obj.role, via="admin")
+        record(
+            "member.role" if change else "member.add",
+            request=request,
+            team=obj.team,
+            target=str(obj.user),
+            role=obj.role,
+            via="admin",
+        )
 
     def delete_model(self, request: HttpRequest, obj: Membership) -> None:
         record("member.remove", request=request, team=obj.team, target=str(obj.user), via="admin")
@@ -58,8 +70,9 @@ class ConnectionGrantAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ConnectionGrant, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        record("grant.set", request=request, connection=obj.connection, target=str(obj.user), role=obj.role,
-               via="admin")
+        record(
+            "grant.set", request=request, connection=obj.connection, target=str(obj.user), role=obj.role, via="admin"
+        )
 
     def delete_model(self, request: HttpRequest, obj: ConnectionGrant) -> None:
         record("grant.remove", request=request, connection=obj.connection, target=str(obj.user), via="admin")

@@ -28,8 +28,20 @@ class ConnectionAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["team", "name", "engine", "production"]}),
         ("Target", {"fields": ["host", "port", "database", "username", "secret", "clear_secret"]}),
-        ("Options", {"fields": ["tls_mode", "connect_timeout", "statement_timeout", "auth_source",
-                                "replica_set", "region", "addressing_style"]}),
+        (
+            "Options",
+            {
+                "fields": [
+                    "tls_mode",
+                    "connect_timeout",
+                    "statement_timeout",
+                    "auth_source",
+                    "replica_set",
+                    "region",
+                    "addressing_style",
+                ]
+            },
+        ),
         ("Read-only credential", {"fields": ["readonly_username", "readonly_secret"]}),
         ("Last check", {"fields": ["last_check_ok", "last_check_message", "last_check_at", "created_by"]}),
     ]

@@ -35,8 +35,7 @@ def decrypt(token: str) -> str:
         plain = _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
         raise ImproperlyConfigured(
-            "A stored secret cannot be decrypted with DBDECK_FERNET_KEYS; "
-            "add the key it was written with to the list."
+            "A stored secret cannot be decrypted with DBDECK_FERNET_KEYS; add the key it was written with to the list."
         ) from None
     secret_logging.remember(plain)
     return plain

@@ -42,9 +42,7 @@ class ConnectionForm(forms.ModelForm):
     )
     tls_mode = forms.ChoiceField(label="TLS", choices=TlsMode.choices, initial=TlsMode.PREFER)
     connect_timeout = forms.FloatField(label="Connect timeout (s)", min_value=0.5, max_value=60, initial=5)
-    statement_timeout = forms.FloatField(
-        label="Statement timeout (s)", min_value=0.5, max_value=3600, initial=30
-    )
+    statement_timeout = forms.FloatField(label="Statement timeout (s)", min_value=0.5, max_value=3600, initial=30)
     auth_source = forms.CharField(label="Auth database (MongoDB)", required=False, max_length=64)
     replica_set = forms.CharField(label="Replica set (MongoDB)", required=False, max_length=64)
     region = forms.CharField(label="Region (S3)", required=False, max_length=32, initial="us-east-1")

@@ -1,9 +1,9 @@
 """Grid state lives in the query string, so every view is a bookmarkable URL.
 
-    ?ns=<schema>&obj=<table>&after=<cursor>|before=<cursor>&sort=<col>&desc=1
-     &fc=<col>&fo=<op>&fv=<value> (repeated, one triple per filter)
-     &col=<col> (repeated: shown columns; none = all)
-     &q=<json filter>&proj=<json projection>&msort=<json sort>   (MongoDB)
+?ns=<schema>&obj=<table>&after=<cursor>|before=<cursor>&sort=<col>&desc=1
+ &fc=<col>&fo=<op>&fv=<value> (repeated, one triple per filter)
+ &col=<col> (repeated: shown columns; none = all)
+ &q=<json filter>&proj=<json projection>&msort=<json sort>   (MongoDB)
 """
 
 from __future__ import annotations

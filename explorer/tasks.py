@@ -50,8 +50,9 @@ def run_export(export_id: int) -> str:
             if export.format == ExportFormat.JSONL:
                 chunks = json_lines(columns, rows)
             elif export.format == ExportFormat.SQL:
-                chunks = insert_lines(lambda row: adapter.insert_statement(export.namespace, export.obj, columns, row),
-                                      rows)
+                chunks = insert_lines(
+                    lambda row: adapter.insert_statement(export.namespace, export.obj, columns, row), rows
+                )
             else:
                 chunks = csv_lines(columns, rows)
             written = count = 0
@@ -69,8 +70,15 @@ def run_export(export_id: int) -> str:
         Export.objects.filter(pk=export.pk).update(
             status=ExportStatus.DONE, rows_written=rows_done, bytes_written=written, finished_at=timezone.now()
         )
-        record("data.export", actor=export.user, connection=connection, target=f"{export.namespace}.{export.obj}",
-               format=export.format, rows=rows_done, bytes=written)
+        record(
+            "data.export",
+            actor=export.user,
+            connection=connection,
+            target=f"{export.namespace}.{export.obj}",
+            format=export.format,
+            rows=rows_done,
+            bytes=written,
+        )
         return "done"
     except EngineError as exc:
         message = exc.message
@@ -78,6 +86,7 @@ def run_export(export_id: int) -> str:
         log.exception("export %s failed", export_id)
         message = "The export failed unexpectedly; the worker log has details."
     path.unlink(missing_ok=True)
-    Export.objects.filter(pk=export_id).update(status=ExportStatus.FAILED, error=message[:500],
-                                               finished_at=timezone.now())
+    Export.objects.filter(pk=export_id).update(
+        status=ExportStatus.FAILED, error=message[:500], finished_at=timezone.now()
+    )
     return "failed"

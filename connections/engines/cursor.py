@@ -55,7 +55,7 @@ def _untag(value: Any) -> Any:
         return [_untag(v) for v in value]
     if not isinstance(value, dict) or len(value) != 1:
         return value
-    (tag, raw), = value.items()
+    ((tag, raw),) = value.items()
     match tag:
         case "$b":
             return base64.b64decode(raw)

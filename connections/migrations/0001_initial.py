@@ -6,41 +6,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Connection',
+            name="Connection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('engine', models.CharField(choices=[('postgresql', 'PostgreSQL'), ('mysql', 'MySQL / MariaDB'), ('sqlite', 'SQLite'), ('mongodb', 'MongoDB'), ('redis', 'Redis'), ('s3', 'S3-compatible')], max_length=16)),
-                ('host', models.CharField(blank=True, max_length=255)),
-                ('port', models.PositiveIntegerField(blank=True, null=True)),
-                ('database', models.CharField(blank=True, help_text='Database name; file path for SQLite; db index for Redis.', max_length=1024)),
-                ('username', models.CharField(blank=True, max_length=255)),
-                ('secret', models.TextField(blank=True, editable=False)),
-                ('readonly_username', models.CharField(blank=True, max_length=255)),
-                ('readonly_secret', models.TextField(blank=True, editable=False)),
-                ('options', models.JSONField(blank=True, default=dict)),
-                ('production', models.BooleanField(default=False)),
-                ('last_check_ok', models.BooleanField(editable=False, null=True)),
-                ('last_check_message', models.CharField(blank=True, editable=False, max_length=500)),
-                ('last_check_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='connections', to='accounts.team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "engine",
+                    models.CharField(
+                        choices=[
+                            ("postgresql", "PostgreSQL"),
+                            ("mysql", "MySQL / MariaDB"),
+                            ("sqlite", "SQLite"),
+                            ("mongodb", "MongoDB"),
+                            ("redis", "Redis"),
+                            ("s3", "S3-compatible"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("host", models.CharField(blank=True, max_length=255)),
+                ("port", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "database",
+                    models.CharField(
+                        blank=True,
+                        help_text="Database name; file path for SQLite; db index for Redis.",
+                        max_length=1024,
+                    ),
+                ),
+                ("username", models.CharField(blank=True, max_length=255)),
+                ("secret", models.TextField(blank=True, editable=False)),
+                ("readonly_username", models.CharField(blank=True, max_length=255)),
+                ("readonly_secret", models.TextField(blank=True, editable=False)),
+                ("options", models.JSONField(blank=True, default=dict)),
+                ("production", models.BooleanField(default=False)),
+                ("last_check_ok", models.BooleanField(editable=False, null=True)),
+                ("last_check_message", models.CharField(blank=True, editable=False, max_length=500)),
+                ("last_check_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="connections", to="accounts.team"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['team__name', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('team', 'name'), name='unique_connection_name_per_team')],
+                "ordering": ["team__name", "name"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("team", "name"), name="unique_connection_name_per_team")
+                ],
             },
         ),
     ]

@@ -6,36 +6,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('connections', '0001_initial'),
+        ("connections", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Export',
+            name="Export",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('namespace', models.CharField(blank=True, max_length=1024)),
-                ('obj', models.CharField(max_length=1024)),
-                ('state', models.TextField(blank=True, help_text="The grid's query string: filters, sort, columns.")),
-                ('format', models.CharField(choices=[('csv', 'CSV'), ('jsonl', 'JSON lines'), ('sql', 'INSERT statements')], default='csv', max_length=8)),
-                ('max_rows', models.PositiveIntegerField()),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('rows_written', models.PositiveBigIntegerField(default=0)),
-                ('bytes_written', models.PositiveBigIntegerField(default=0)),
-                ('estimated_rows', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('error', models.CharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exports', to='connections.connection')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("namespace", models.CharField(blank=True, max_length=1024)),
+                ("obj", models.CharField(max_length=1024)),
+                ("state", models.TextField(blank=True, help_text="The grid's query string: filters, sort, columns.")),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[("csv", "CSV"), ("jsonl", "JSON lines"), ("sql", "INSERT statements")],
+                        default="csv",
+                        max_length=8,
+                    ),
+                ),
+                ("max_rows", models.PositiveIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "Queued"), ("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("rows_written", models.PositiveBigIntegerField(default=0)),
+                ("bytes_written", models.PositiveBigIntegerField(default=0)),
+                ("estimated_rows", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("error", models.CharField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="exports", to="connections.connection"
+                    ),
+                ),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
     ]

@@ -40,13 +40,21 @@ def export_start(request: HttpRequest, connection: Connection) -> HttpResponse:
             except ValueError:
                 cap = _max_rows_setting()
             state = params.without_paging(request.GET).lstrip("?")
-            export = Export.objects.create(connection=connection, user=request.user, namespace=ns, obj=obj,
-                                           state=state, format=fmt, max_rows=cap)
+            export = Export.objects.create(
+                connection=connection, user=request.user, namespace=ns, obj=obj, state=state, format=fmt, max_rows=cap
+            )
             transaction.on_commit(lambda: run_export.delay(export.pk))
             return redirect(export)
-    ctx = {"connection": connection, "ns": ns, "obj": obj, "formats": formats, "max_rows": _max_rows_setting(),
-           "grid_url": params.link("explorer:browse", connection.pk, ns=ns, obj=obj) + "&"
-           + params.without_paging(request.GET).lstrip("?")}
+    ctx = {
+        "connection": connection,
+        "ns": ns,
+        "obj": obj,
+        "formats": formats,
+        "max_rows": _max_rows_setting(),
+        "grid_url": params.link("explorer:browse", connection.pk, ns=ns, obj=obj)
+        + "&"
+        + params.without_paging(request.GET).lstrip("?"),
+    }
     return render(request, "explorer/export.html", ctx)
 
 

@@ -68,9 +68,16 @@ def key_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
         key = adapter.unescape_key(request.GET.get("key", ""))
         value = adapter.key_value(db, key, cursor=request.GET.get("cursor") or None)
     if value is None:
-        return render(request, "explorer/error.html", {
-            "connection": connection, "message": "That key does not exist (it may have expired).",
-            "back": params.link("explorer:browse", connection.pk, ns=db)}, status=404)
+        return render(
+            request,
+            "explorer/error.html",
+            {
+                "connection": connection,
+                "message": "That key does not exist (it may have expired).",
+                "back": params.link("explorer:browse", connection.pk, ns=db),
+            },
+            status=404,
+        )
     ctx = {
         "connection": connection,
         "ns": str(db),
@@ -115,8 +122,13 @@ def key_edit(request: HttpRequest, connection: Connection) -> HttpResponse:
             return redirect(params.link("explorer:browse", connection.pk, ns=db))
         else:
             detail = adapter.edit_member(
-                db, key, action, field=form.get("field", ""), value=form.get("value", ""),
-                score=_float_or_none(form.get("score", "")), index=_int_or_none(form.get("index", "")),
+                db,
+                key,
+                action,
+                field=form.get("field", ""),
+                value=form.get("value", ""),
+                score=_float_or_none(form.get("score", "")),
+                index=_int_or_none(form.get("index", "")),
             )
     record(f"data.redis.{action[:40]}", request=request, connection=connection, target=key_text, db=db, **detail)
     messages.success(request, "Saved.")

@@ -30,7 +30,8 @@ def _grid_context(request: HttpRequest, connection: Connection, adapter: Any, ns
         "page": page,
         "preq": preq,
         "rows": [
-            {"cells": row, "key": cursor.encode(key) if key else ""} for row, key in zip(page.rows, page.keys, strict=False)
+            {"cells": row, "key": cursor.encode(key) if key else ""}
+            for row, key in zip(page.rows, page.keys, strict=False)
         ],
         "all_columns": info.columns,
         "shown_columns": [c.name for c in shown],
@@ -68,7 +69,9 @@ def browse(request: HttpRequest, connection: Connection) -> HttpResponse:
         if ns is None:
             namespaces = adapter.namespaces()
             if len(namespaces) == 1:
-                return redirect(reverse("explorer:browse", args=[connection.pk]) + params.state(request.GET, ns=namespaces[0].name))
+                return redirect(
+                    reverse("explorer:browse", args=[connection.pk]) + params.state(request.GET, ns=namespaces[0].name)
+                )
             ctx["namespaces"] = namespaces
             return render(request, "explorer/browse.html", ctx)
         if not obj:

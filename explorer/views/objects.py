@@ -34,13 +34,15 @@ def listing(request: HttpRequest, connection: Connection, adapter: Any) -> HttpR
     for part in [p for p in prefix.split("/") if p]:
         acc += part + "/"
         crumbs.append((part, params.link("explorer:browse", connection.pk, ns=bucket, prefix=acc)))
-    ctx.update({
-        "prefix": prefix,
-        "listing": result,
-        "crumbs": crumbs,
-        "more_url": params.state(request.GET, token=result.next_cursor) if result.next_cursor else "",
-        "can_write": can_write(connection),
-    })
+    ctx.update(
+        {
+            "prefix": prefix,
+            "listing": result,
+            "crumbs": crumbs,
+            "more_url": params.state(request.GET, token=result.next_cursor) if result.next_cursor else "",
+            "can_write": can_write(connection),
+        }
+    )
     return render(request, "explorer/objects.html", ctx)
 
 
@@ -60,9 +62,14 @@ def object_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
     with engine(connection) as adapter:
         meta = adapter.head_object(bucket, key)
     parent = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
-    ctx = {"connection": connection, "ns": bucket, "meta": meta, "can_write": can_write(connection),
-           "presign_choices": PRESIGN_CHOICES, "parent_url": params.link("explorer:browse", connection.pk,
-                                                                          ns=bucket, prefix=parent or None)}
+    ctx = {
+        "connection": connection,
+        "ns": bucket,
+        "meta": meta,
+        "can_write": can_write(connection),
+        "presign_choices": PRESIGN_CHOICES,
+        "parent_url": params.link("explorer:browse", connection.pk, ns=bucket, prefix=parent or None),
+    }
     return render(request, "explorer/object.html", ctx)
 
 
@@ -142,8 +149,9 @@ def object_delete(request: HttpRequest, connection: Connection) -> HttpResponse:
     with engine(connection) as adapter:
         meta = adapter.head_object(bucket, key)
         adapter.delete_object(bucket, key)
-    record("data.delete", request=request, connection=connection, target=f"{bucket}/{key}", size=meta.size,
-           etag=meta.etag)
+    record(
+        "data.delete", request=request, connection=connection, target=f"{bucket}/{key}", size=meta.size, etag=meta.etag
+    )
     messages.success(request, "Deleted.")
     parent = key.rsplit("/", 1)[0] + "/" if "/" in key else None
     return redirect(params.link("explorer:browse", connection.pk, ns=bucket, prefix=parent))

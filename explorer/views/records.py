@@ -76,36 +76,68 @@ def record_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
                 return HttpResponse("Editing needs the editor role.", status=403)
             require_confirmation(request, connection)
             before, after = adapter.update(ns, obj, key, _submitted_values(request, info))
-            record("data.update", request=request, connection=connection, target=f"{ns}.{obj}",
-                   key=key, before=before, after=after)
+            record(
+                "data.update",
+                request=request,
+                connection=connection,
+                target=f"{ns}.{obj}",
+                key=key,
+                before=before,
+                after=after,
+            )
             messages.success(request, "Saved.")
             new_key = {k: after.get(k, v) for k, v in key.items()} if info.key_kind == "primary" else key
             return redirect(_record_url(connection, ns, obj, new_key))
         row = adapter.record(ns, obj, key)
     if row is None:
-        return render(request, "explorer/error.html", {
-            "connection": connection, "message": "That row no longer exists (or its key changed).",
-            "back": _grid_url(connection, ns, obj)}, status=404)
+        return render(
+            request,
+            "explorer/error.html",
+            {
+                "connection": connection,
+                "message": "That row no longer exists (or its key changed).",
+                "back": _grid_url(connection, ns, obj),
+            },
+            status=404,
+        )
     links = {
         fk_name: _record_url(connection, ref_ns, ref_obj, ref_key)
         for fk_name, (ref_ns, ref_obj, ref_key) in _link_targets(info, row.links).items()
     }
     referrers = []
     for fk, estimate in row.referrers:
-        grid = params.link("explorer:browse", connection.pk, ns=fk.namespace, obj=fk.table,
-                           fc=list(fk.columns), fo=["eq"] * len(fk.columns),
-                           fv=[str(row.values.get(c)) for c in fk.ref_columns])
+        grid = params.link(
+            "explorer:browse",
+            connection.pk,
+            ns=fk.namespace,
+            obj=fk.table,
+            fc=list(fk.columns),
+            fo=["eq"] * len(fk.columns),
+            fv=[str(row.values.get(c)) for c in fk.ref_columns],
+        )
         referrers.append({"fk": fk, "estimate": estimate, "url": grid})
-    ctx = {"connection": connection, "ns": ns, "obj": obj, "info": info, "row": row, "links": links,
-           "referrers": referrers, "key_token": cursor.encode(key), "can_write": can_write(connection) and info.editable,
-           "grid_url": _grid_url(connection, ns, obj)}
+    ctx = {
+        "connection": connection,
+        "ns": ns,
+        "obj": obj,
+        "info": info,
+        "row": row,
+        "links": links,
+        "referrers": referrers,
+        "key_token": cursor.encode(key),
+        "can_write": can_write(connection) and info.editable,
+        "grid_url": _grid_url(connection, ns, obj),
+    }
     return render(request, "explorer/record.html", ctx)
 
 
 def _link_targets(info: TableInfo, links: dict[str, dict[str, Any]]) -> dict[str, tuple[str, str, dict[str, Any]]]:
     by_name = {fk.name: fk for fk in info.foreign_keys}
-    return {name: (by_name[name].ref_namespace, by_name[name].ref_object, key)
-            for name, key in links.items() if name in by_name and key}
+    return {
+        name: (by_name[name].ref_namespace, by_name[name].ref_object, key)
+        for name, key in links.items()
+        if name in by_name and key
+    }
 
 
 @login_required
@@ -137,8 +169,7 @@ def record_new(request: HttpRequest, connection: Connection) -> HttpResponse:
             if info.key_kind != "document":
                 values = {k: v for k, v in values.items() if v != "" or request.POST.get(f"empty:{k}")}
             key = adapter.insert(ns, obj, values)
-            record("data.insert", request=request, connection=connection, target=f"{ns}.{obj}", key=key,
-                   after=values)
+            record("data.insert", request=request, connection=connection, target=f"{ns}.{obj}", key=key, after=values)
             messages.success(request, "Added.")
             return redirect(_record_url(connection, ns, obj, key) if key else _grid_url(connection, ns, obj))
     ctx = {"connection": connection, "ns": ns, "obj": obj, "info": info, "grid_url": _grid_url(connection, ns, obj)}

@@ -16,8 +16,15 @@ def connection_pages(pk: int) -> list[str]:
 
 
 def app_pages() -> list[str]:
-    names = ["connections:list", "connections:create", "accounts:teams", "audit:list", "explorer:index",
-             "backups:index", "monitoring:index"]
+    names = [
+        "connections:list",
+        "connections:create",
+        "accounts:teams",
+        "audit:list",
+        "explorer:index",
+        "backups:index",
+        "monitoring:index",
+    ]
     return [reverse(n) for n in names]
 
 
@@ -70,8 +77,12 @@ def test_editors_and_viewers_can_look_and_test_but_not_administer(
     assert client.get(reverse("connections:detail", args=[acme_sqlite.pk])).status_code == 200
     assert client.get(reverse("connections:list")).status_code == 200
     assert client.get(reverse("accounts:team", args=[people.acme.pk])).status_code == 200
-    for url in [reverse("connections:edit", args=[acme_sqlite.pk]), reverse("connections:delete", args=[acme_sqlite.pk]),
-                reverse("connections:create"), reverse("audit:list")]:
+    for url in [
+        reverse("connections:edit", args=[acme_sqlite.pk]),
+        reverse("connections:delete", args=[acme_sqlite.pk]),
+        reverse("connections:create"),
+        reverse("audit:list"),
+    ]:
         assert client.get(url).status_code == 403, url
     test_url, _ = post_actions(acme_sqlite, people)[0]
     assert client.post(test_url).status_code == 302

@@ -11,7 +11,9 @@ def test_an_admin_adds_a_member_and_it_is_audited(people: People) -> None:
     from django.contrib.auth.models import User
 
     User.objects.create_user("dave")
-    client_for(people.alice).post(reverse("accounts:member_add", args=[people.acme.pk]), {"username": "dave", "role": "editor"})
+    client_for(people.alice).post(
+        reverse("accounts:member_add", args=[people.acme.pk]), {"username": "dave", "role": "editor"}
+    )
     assert Membership.objects.get(user__username="dave").role == Role.EDITOR
     event = AuditEvent.objects.get(action="member.add")
     assert (event.actor, event.team, event.target) == (people.alice, people.acme, "dave")
@@ -19,7 +21,8 @@ def test_an_admin_adds_a_member_and_it_is_audited(people: People) -> None:
 
 def test_adding_an_unknown_user_says_so(people: People) -> None:
     response = client_for(people.alice).post(
-        reverse("accounts:member_add", args=[people.acme.pk]), {"username": "nobody<script>", "role": "viewer"},
+        reverse("accounts:member_add", args=[people.acme.pk]),
+        {"username": "nobody<script>", "role": "viewer"},
         follow=True,
     )
     assert b"No user has that username" in response.content

@@ -16,18 +16,39 @@ HOSTILE = "q'u\"o`te]; DROP TABLE x; -- <script>alert(1)</script> 名前 🚀"
 
 
 def form_data(**overrides: Any) -> dict[str, Any]:
-    data = {"name": "Warehouse", "engine": "postgresql", "host": "127.0.0.1", "port": "5432", "database": "app",
-            "username": "app", "secret": "", "tls_mode": "disable", "connect_timeout": "5", "statement_timeout": "30",
-            "region": "", "addressing_style": "path", "auth_source": "", "replica_set": "", "readonly_username": "",
-            "readonly_secret": ""}
+    data = {
+        "name": "Warehouse",
+        "engine": "postgresql",
+        "host": "127.0.0.1",
+        "port": "5432",
+        "database": "app",
+        "username": "app",
+        "secret": "",
+        "tls_mode": "disable",
+        "connect_timeout": "5",
+        "statement_timeout": "30",
+        "region": "",
+        "addressing_style": "path",
+        "auth_source": "",
+        "replica_set": "",
+        "readonly_username": "",
+        "readonly_secret": "",
+    }
     data.update(overrides)
     return data
 
 
 def pg_form(servers: Servers, people: People, **overrides: Any) -> dict[str, Any]:
     pg = servers.postgresql
-    return form_data(team=people.acme.pk, host=pg.host, port=str(pg.port), database=pg.database,
-                     username=pg.username, secret=pg.password, **overrides)
+    return form_data(
+        team=people.acme.pk,
+        host=pg.host,
+        port=str(pg.port),
+        database=pg.database,
+        username=pg.username,
+        secret=pg.password,
+        **overrides,
+    )
 
 
 def test_an_admin_adds_a_connection_and_it_is_audited(people: People, servers: Servers) -> None:
@@ -53,7 +74,8 @@ def test_test_connection_on_the_form_answers_in_place_without_saving(people: Peo
 
 def test_test_connection_reports_a_wrong_password(people: People, servers: Servers) -> None:
     response = client_for(people.alice).post(
-        reverse("connections:create"), {**pg_form(servers, people, secret="wrong-Pa55"), "_test": "1"},
+        reverse("connections:create"),
+        {**pg_form(servers, people, secret="wrong-Pa55"), "_test": "1"},
         HTTP_HX_REQUEST="true",
     )
     body = response.content.decode()
@@ -110,8 +132,12 @@ def test_the_password_can_be_removed(people: People, servers: Servers) -> None:
 
 def test_hostile_names_are_saved_intact_and_render_as_text(people: People, sqlite_file: Path) -> None:
     client = client_for(people.alice)
-    response = client.post(reverse("connections:create"), form_data(
-        team=people.acme.pk, name=HOSTILE, engine="sqlite", host="", port="", database=str(sqlite_file), username=""))
+    response = client.post(
+        reverse("connections:create"),
+        form_data(
+            team=people.acme.pk, name=HOSTILE, engine="sqlite", host="", port="", database=str(sqlite_file), username=""
+        ),
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     conn = Connection.objects.get()
     assert conn.name == HOSTILE
@@ -122,8 +148,9 @@ def test_hostile_names_are_saved_intact_and_render_as_text(people: People, sqlit
 
 
 def test_a_nul_byte_in_a_name_is_refused_with_a_message(people: People) -> None:
-    response = client_for(people.alice).post(reverse("connections:create"), form_data(
-        team=people.acme.pk, name="bad\x00name", database="db\x00"))
+    response = client_for(people.alice).post(
+        reverse("connections:create"), form_data(team=people.acme.pk, name="bad\x00name", database="db\x00")
+    )
     assert response.status_code == 200
     assert not Connection.objects.exists()
     assert b"NUL" in response.content or b"Null characters" in response.content
@@ -132,8 +159,9 @@ def test_a_nul_byte_in_a_name_is_refused_with_a_message(people: People) -> None:
 def test_engine_specific_requirements_are_explained(people: People) -> None:
     response = client_for(people.alice).post(reverse("connections:create"), form_data(team=people.acme.pk, host=""))
     assert b"needs a host" in response.content
-    response = client_for(people.alice).post(reverse("connections:create"), form_data(
-        team=people.acme.pk, engine="redis", database="zero"))
+    response = client_for(people.alice).post(
+        reverse("connections:create"), form_data(team=people.acme.pk, engine="redis", database="zero")
+    )
     assert b"Redis database is a number" in response.content
 
 

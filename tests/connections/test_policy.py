@@ -13,8 +13,18 @@ from connections.models import Connection
 from tests.fixtures import People
 
 
-@pytest.mark.parametrize("host", ["169.254.169.254", "fd00:ec2::254", "169.254.10.1", "fe80::1", "::ffff:169.254.169.254",
-                                  "metadata.google.internal", "METADATA.google.internal."])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "169.254.169.254",
+        "fd00:ec2::254",
+        "169.254.10.1",
+        "fe80::1",
+        "::ffff:169.254.169.254",
+        "metadata.google.internal",
+        "METADATA.google.internal.",
+    ],
+)
 def test_cloud_metadata_and_link_local_targets_are_refused(host: str) -> None:
     with pytest.raises(ValidationError, match="not allowed"):
         policy.check_host(host)

@@ -44,10 +44,17 @@ def canary_connection(people: People, servers: Servers) -> Connection:
 def test_the_canary_never_appears_in_any_page(canary_connection: Connection, people: People) -> None:
     client = client_for(people.alice)
     pk = canary_connection.pk
-    urls = [reverse("connections:list"), reverse("connections:detail", args=[pk]), reverse("connections:edit", args=[pk]),
-            reverse("connections:delete", args=[pk]), reverse("audit:list"), reverse("admin:index"),
-            reverse("admin:connections_connection_changelist"), reverse("admin:connections_connection_change", args=[pk]),
-            reverse("admin:audit_auditevent_changelist")]
+    urls = [
+        reverse("connections:list"),
+        reverse("connections:detail", args=[pk]),
+        reverse("connections:edit", args=[pk]),
+        reverse("connections:delete", args=[pk]),
+        reverse("audit:list"),
+        reverse("admin:index"),
+        reverse("admin:connections_connection_changelist"),
+        reverse("admin:connections_connection_change", args=[pk]),
+        reverse("admin:audit_auditevent_changelist"),
+    ]
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
@@ -75,7 +82,9 @@ def test_the_canary_never_reaches_a_log_record(
         assert "canary-Zq7" not in str(event.detail)
 
 
-def test_the_canary_never_appears_in_a_child_process_command_line(canary_connection: Connection, people: People) -> None:
+def test_the_canary_never_appears_in_a_child_process_command_line(
+    canary_connection: Connection, people: People
+) -> None:
     client_for(people.alice).post(reverse("connections:test", args=[canary_connection.pk]))
     assert not [line for line in all_cmdlines() if "canary-Zq7" in line]
     assert not any("canary-Zq7" in value for value in os.environ.values())

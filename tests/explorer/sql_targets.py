@@ -15,9 +15,9 @@ from psycopg2 import sql as pgsql
 
 from tests.services import Servers
 
-SCHEMA = "sch'ema \"q\" 名"
+SCHEMA = 'sch\'ema "q" 名'
 TABLE = "ta'b\"le`]; <script>alert(1)</script> 表"
-PARENT = "pa`rent\" 親"
+PARENT = 'pa`rent" 親'
 NOKEY = "no key ' table"
 COL_NAME = "na\"me'`"
 XSS = "<img src=x onerror=alert(1)>"
@@ -46,8 +46,17 @@ def _rows() -> list[tuple[Any, ...]]:
     rows = []
     for i in range(1, ROWS + 1):
         name = {1: XSS, 2: "", 3: None, 4: "unicode ✓ 名前 🚀", 5: "50%_off'; DROP TABLE x; --"}.get(i, f"name {i:04d}")
-        rows.append((i, name, i % 7, dt.datetime(2024, 1, 1) + dt.timedelta(hours=i), json.dumps({"n": i, "tag": "<b>"}),
-                     bytes([0, 255, i % 256]) * 3, (i % 5) + 1))
+        rows.append(
+            (
+                i,
+                name,
+                i % 7,
+                dt.datetime(2024, 1, 1) + dt.timedelta(hours=i),
+                json.dumps({"n": i, "tag": "<b>"}),
+                bytes([0, 255, i % 256]) * 3,
+                (i % 5) + 1,
+            )
+        )
     return rows
 
 
@@ -59,18 +68,30 @@ def build_postgresql(servers: Servers) -> SqlTarget:
     with conn.cursor() as cur:
         cur.execute(pgsql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(ident(SCHEMA)))
         cur.execute(pgsql.SQL("CREATE SCHEMA {}").format(ident(SCHEMA)))
-        cur.execute(pgsql.SQL("CREATE TABLE {}.{} (id int PRIMARY KEY, label text)").format(ident(SCHEMA), ident(PARENT)))
-        cur.execute(pgsql.SQL("INSERT INTO {}.{} SELECT g, 'parent ' || g FROM generate_series(1, 5) g").format(
-            ident(SCHEMA), ident(PARENT)))
-        cur.execute(pgsql.SQL(
-            "CREATE TABLE {}.{} (id int PRIMARY KEY, {} text, grp int, created timestamp, data jsonb, blob bytea,"
-            " parent_id int REFERENCES {}.{}(id))").format(
-            ident(SCHEMA), ident(TABLE), ident(COL_NAME), ident(SCHEMA), ident(PARENT)))
-        cur.executemany(pgsql.SQL("INSERT INTO {}.{} VALUES (%s, %s, %s, %s, %s, %s, %s)").format(
-            ident(SCHEMA), ident(TABLE)), _rows())
+        cur.execute(
+            pgsql.SQL("CREATE TABLE {}.{} (id int PRIMARY KEY, label text)").format(ident(SCHEMA), ident(PARENT))
+        )
+        cur.execute(
+            pgsql.SQL("INSERT INTO {}.{} SELECT g, 'parent ' || g FROM generate_series(1, 5) g").format(
+                ident(SCHEMA), ident(PARENT)
+            )
+        )
+        cur.execute(
+            pgsql.SQL(
+                "CREATE TABLE {}.{} (id int PRIMARY KEY, {} text, grp int, created timestamp, data jsonb, blob bytea,"
+                " parent_id int REFERENCES {}.{}(id))"
+            ).format(ident(SCHEMA), ident(TABLE), ident(COL_NAME), ident(SCHEMA), ident(PARENT))
+        )
+        cur.executemany(
+            pgsql.SQL("INSERT INTO {}.{} VALUES (%s, %s, %s, %s, %s, %s, %s)").format(ident(SCHEMA), ident(TABLE)),
+            _rows(),
+        )
         cur.execute(pgsql.SQL("CREATE TABLE {}.{} (v text)").format(ident(SCHEMA), ident(NOKEY)))
-        cur.execute(pgsql.SQL("INSERT INTO {}.{} SELECT 'v' || g FROM generate_series(1, 30) g").format(
-            ident(SCHEMA), ident(NOKEY)))
+        cur.execute(
+            pgsql.SQL("INSERT INTO {}.{} SELECT 'v' || g FROM generate_series(1, 30) g").format(
+                ident(SCHEMA), ident(NOKEY)
+            )
+        )
         cur.execute(pgsql.SQL("ANALYZE {}.{}").format(ident(SCHEMA), ident(TABLE)))
 
     def execute(query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -78,14 +99,21 @@ def build_postgresql(servers: Servers) -> SqlTarget:
             cur.execute(query, params)
             return cur.fetchall() if cur.description else []
 
-    fields = {"engine": "postgresql", "host": pg.host, "port": pg.port, "database": pg.database, "username": pg.username}
+    fields = {
+        "engine": "postgresql",
+        "host": pg.host,
+        "port": pg.port,
+        "database": pg.database,
+        "username": pg.username,
+    }
     return SqlTarget("postgresql", SCHEMA, fields | {"password": pg.password}, execute)
 
 
 def build_mysql(servers: Servers) -> SqlTarget:
     my = servers.mysql
-    conn = pymysql.connect(host=my.host, port=my.port, user=my.username, password=my.password, autocommit=True,
-                           charset="utf8mb4")
+    conn = pymysql.connect(
+        host=my.host, port=my.port, user=my.username, password=my.password, autocommit=True, charset="utf8mb4"
+    )
 
     def q(name: str) -> str:
         return "`" + name.replace("`", "``") + "`"
@@ -99,7 +127,8 @@ def build_mysql(servers: Servers) -> SqlTarget:
         cur.execute(
             f"CREATE TABLE {q(db)}.{q(TABLE)} (id int PRIMARY KEY, {q(COL_NAME)} text, grp int, created datetime,"
             f" data json, `blob` longblob, parent_id int, FOREIGN KEY (parent_id) REFERENCES {q(db)}.{q(PARENT)}(id))"
-            " ENGINE=InnoDB")
+            " ENGINE=InnoDB"
+        )
         cur.executemany(f"INSERT INTO {q(db)}.{q(TABLE)} VALUES (%s, %s, %s, %s, %s, %s, %s)", _rows())
         cur.execute(f"CREATE TABLE {q(db)}.{q(NOKEY)} (v text) ENGINE=InnoDB")
         cur.executemany(f"INSERT INTO {q(db)}.{q(NOKEY)} VALUES (%s)", [(f"v{i}",) for i in range(1, 31)])
@@ -123,8 +152,10 @@ def build_sqlite(root: Path) -> SqlTarget:
 
     conn.execute(f"CREATE TABLE {q(PARENT)} (id INTEGER PRIMARY KEY, label TEXT)")
     conn.executemany(f"INSERT INTO {q(PARENT)} VALUES (?, ?)", [(i, f"parent {i}") for i in range(1, 6)])
-    conn.execute(f"CREATE TABLE {q(TABLE)} (id INTEGER PRIMARY KEY, {q(COL_NAME)} TEXT, grp INTEGER, created TEXT,"
-                 f" data TEXT, blob BLOB, parent_id INTEGER REFERENCES {q(PARENT)}(id))")
+    conn.execute(
+        f"CREATE TABLE {q(TABLE)} (id INTEGER PRIMARY KEY, {q(COL_NAME)} TEXT, grp INTEGER, created TEXT,"
+        f" data TEXT, blob BLOB, parent_id INTEGER REFERENCES {q(PARENT)}(id))"
+    )
     rows = [(r[0], r[1], r[2], r[3].isoformat(" "), r[4], r[5], r[6]) for r in _rows()]
     conn.executemany(f"INSERT INTO {q(TABLE)} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     conn.execute(f"CREATE TABLE {q(NOKEY)} (v TEXT)")

@@ -15,14 +15,26 @@ DIALECT = Dialect(quote=lambda name: '"' + name.replace('"', '""') + '"', placeh
 MYSQL_LIKE = Dialect(quote=DIALECT.quote, placeholder="?", nulls_last=False, row_values=False)
 
 
-def walk(db: sqlite3.Connection, dialect: Dialect, sort_nullable: bool, descending: bool, limit: int) -> tuple[list, list]:
+def walk(
+    db: sqlite3.Connection, dialect: Dialect, sort_nullable: bool, descending: bool, limit: int
+) -> tuple[list, list]:
     order = [OrderColumn('"s"', nullable=sort_nullable), OrderColumn('"id"')]
     forward_rows: list[Any] = []
     pages: list[list[Any]] = []
     position = None
     while True:
-        sql, args = page_sql(dialect, select='"id", "s"', source='"t"', order=order, position=position, forward=True,
-                             descending=descending, filters=[], columns={"id", "s"}, limit=limit)
+        sql, args = page_sql(
+            dialect,
+            select='"id", "s"',
+            source='"t"',
+            order=order,
+            position=position,
+            forward=True,
+            descending=descending,
+            filters=[],
+            columns={"id", "s"},
+            limit=limit,
+        )
         rows = db.execute(sql, args).fetchall()
         if not rows:
             break
@@ -33,8 +45,18 @@ def walk(db: sqlite3.Connection, dialect: Dialect, sort_nullable: bool, descendi
     position = (pages[-1][0][1], pages[-1][0][0]) if pages else None
     backward_rows = list(pages[-1]) if pages else []
     while position is not None:
-        sql, args = page_sql(dialect, select='"id", "s"', source='"t"', order=order, position=position, forward=False,
-                             descending=descending, filters=[], columns={"id", "s"}, limit=limit)
+        sql, args = page_sql(
+            dialect,
+            select='"id", "s"',
+            source='"t"',
+            order=order,
+            position=position,
+            forward=False,
+            descending=descending,
+            filters=[],
+            columns={"id", "s"},
+            limit=limit,
+        )
         rows = db.execute(sql, args).fetchall()[::-1]
         if not rows:
             break
@@ -44,16 +66,23 @@ def walk(db: sqlite3.Connection, dialect: Dialect, sort_nullable: bool, descendi
 
 
 @settings(max_examples=60, deadline=None)
-@given(values=st.lists(st.one_of(st.none(), st.integers(-3, 3)), max_size=40), limit=st.integers(1, 7),
-       descending=st.booleans(), mysql_style=st.booleans())
+@given(
+    values=st.lists(st.one_of(st.none(), st.integers(-3, 3)), max_size=40),
+    limit=st.integers(1, 7),
+    descending=st.booleans(),
+    mysql_style=st.booleans(),
+)
 def test_pages_cover_every_row_once_in_a_total_order(
     values: list[int | None], limit: int, descending: bool, mysql_style: bool
 ) -> None:
     db = sqlite3.connect(":memory:")
     db.execute('CREATE TABLE t ("id" INTEGER PRIMARY KEY, "s" INTEGER)')
     db.executemany('INSERT INTO t ("s") VALUES (?)', [(v,) for v in values])
-    expected = sorted(db.execute('SELECT "id", "s" FROM t').fetchall(),
-                      key=lambda r: (r[1] is None, r[1] if r[1] is not None else 0, r[0]), reverse=descending)
+    expected = sorted(
+        db.execute('SELECT "id", "s" FROM t').fetchall(),
+        key=lambda r: (r[1] is None, r[1] if r[1] is not None else 0, r[0]),
+        reverse=descending,
+    )
     forward, backward = walk(db, MYSQL_LIKE if mysql_style else DIALECT, True, descending, limit)
     assert forward == expected
     assert backward == expected
@@ -66,7 +95,7 @@ def test_hostile_filter_values_are_parameters_and_unknown_columns_are_refused() 
 
     db = sqlite3.connect(":memory:")
     db.execute('CREATE TABLE t ("id" INTEGER PRIMARY KEY, "we\'ird ""name""" TEXT)')
-    db.execute('INSERT INTO t VALUES (1, ?)', ("50%_off'; DROP TABLE t; --",))
+    db.execute("INSERT INTO t VALUES (1, ?)", ("50%_off'; DROP TABLE t; --",))
     db.execute("INSERT INTO t VALUES (2, '50 percent')")
     where, args = compile_filters(DIALECT, [Filter('we\'ird "name"', "contains", "50%_off'")], {'we\'ird "name"'})
     rows = db.execute("SELECT id FROM t WHERE " + " AND ".join(where), args).fetchall()

@@ -26,13 +26,28 @@ XSS = "<img src=x onerror=alert(1)>"
 @pytest.fixture
 def mongo(servers: Servers) -> Any:
     m = servers.mongodb
-    client = MongoClient(host=m.host, port=m.port, username=m.username, password=m.password,
-                         authSource=m.extra.get("auth_source", "admin"), directConnection=True,
-                         serverSelectionTimeoutMS=5000)
+    client = MongoClient(
+        host=m.host,
+        port=m.port,
+        username=m.username,
+        password=m.password,
+        authSource=m.extra.get("auth_source", "admin"),
+        directConnection=True,
+        serverSelectionTimeoutMS=5000,
+    )
     db = client[DBNAME]
     db.drop_collection(COLL)
-    docs = [{"_id": i, "n": i, "name": XSS if i == 3 else f"doc {i:04d}", "tags": ["a", "b"], "nested": {"k": i},
-             "bin": b"\x00\xff" * 3} for i in range(1, 251)]
+    docs = [
+        {
+            "_id": i,
+            "n": i,
+            "name": XSS if i == 3 else f"doc {i:04d}",
+            "tags": ["a", "b"],
+            "nested": {"k": i},
+            "bin": b"\x00\xff" * 3,
+        }
+        for i in range(1, 251)
+    ]
     db[COLL].insert_many(docs)
     db["oids"].drop()
     db["oids"].insert_many([{"v": i} for i in range(30)])
@@ -44,17 +59,25 @@ def mongo(servers: Servers) -> Any:
 @pytest.fixture
 def conn(servers: Servers, people: People, mongo: Any) -> Connection:
     m = servers.mongodb
-    connection = Connection(team=people.acme, name="docs", engine="mongodb", host=m.host, port=m.port,
-                            username=m.username, database="",
-                            options={"tls_mode": "disable", "auth_source": m.extra.get("auth_source", "admin")})
+    connection = Connection(
+        team=people.acme,
+        name="docs",
+        engine="mongodb",
+        host=m.host,
+        port=m.port,
+        username=m.username,
+        database="",
+        options={"tls_mode": "disable", "auth_source": m.extra.get("auth_source", "admin")},
+    )
     connection.set_secret(m.password)
     connection.save()
     return connection
 
 
 def grid(client: Any, conn: Connection, **query: Any) -> str:
-    response = client.get(reverse("explorer:browse", args=[conn.pk]) + "?" + urlencode(
-        {"ns": DBNAME, "obj": COLL, **query}))
+    response = client.get(
+        reverse("explorer:browse", args=[conn.pk]) + "?" + urlencode({"ns": DBNAME, "obj": COLL, **query})
+    )
     assert response.status_code == 200, response.content.decode()[:2000]
     return response.content.decode()
 
@@ -64,8 +87,11 @@ def ids(body: str) -> list[Any]:
 
 
 def test_collections_list_with_estimates(conn: Connection, people: People) -> None:
-    body = client_for(people.carol).get(reverse("explorer:browse", args=[conn.pk]) + "?" + urlencode(
-        {"ns": DBNAME})).content.decode()
+    body = (
+        client_for(people.carol)
+        .get(reverse("explorer:browse", args=[conn.pk]) + "?" + urlencode({"ns": DBNAME}))
+        .content.decode()
+    )
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body and "<script>alert(1)</script>" not in body
     assert "oids" in body
 
@@ -91,8 +117,9 @@ def test_json_filter_projection_and_sort(conn: Connection, people: People) -> No
 def test_dangerous_operators_and_bad_json_are_refused_clearly(conn: Connection, people: People) -> None:
     client = client_for(people.carol)
     for q in ['{"$where": "sleep(1000)"}', '{"n": {"$function": {}}}', "{not json"]:
-        response = client.get(reverse("explorer:browse", args=[conn.pk]) + "?" + urlencode(
-            {"ns": DBNAME, "obj": COLL, "q": q}))
+        response = client.get(
+            reverse("explorer:browse", args=[conn.pk]) + "?" + urlencode({"ns": DBNAME, "obj": COLL, "q": q})
+        )
         assert response.status_code == 400, q
 
 
@@ -103,8 +130,11 @@ def test_values_render_inert(conn: Connection, people: People) -> None:
 
 def test_an_editor_replaces_a_document_as_extended_json(conn: Connection, people: People, mongo: Any) -> None:
     client = client_for(people.bob)
-    url = reverse("explorer:record", args=[conn.pk]) + "?" + urlencode(
-        {"ns": DBNAME, "obj": COLL, "key": cursor.encode({"_id": 10})})
+    url = (
+        reverse("explorer:record", args=[conn.pk])
+        + "?"
+        + urlencode({"ns": DBNAME, "obj": COLL, "key": cursor.encode({"_id": 10})})
+    )
     page = client.get(url).content.decode()
     assert "doc 0010" in page
     doc = {"_id": 10, "n": 10, "name": "edited <b>", "when": {"$date": "2024-05-01T00:00:00Z"}}
@@ -121,11 +151,13 @@ def test_an_editor_replaces_a_document_as_extended_json(conn: Connection, people
 
 def test_object_ids_round_trip_through_links(conn: Connection, people: People, mongo: Any) -> None:
     client = client_for(people.carol)
-    body = client.get(reverse("explorer:browse", args=[conn.pk]) + "?" + urlencode(
-        {"ns": DBNAME, "obj": "oids"})).content.decode()
+    body = client.get(
+        reverse("explorer:browse", args=[conn.pk]) + "?" + urlencode({"ns": DBNAME, "obj": "oids"})
+    ).content.decode()
     token = re.search(r"key=([A-Za-z0-9_\-]+)", body).group(1)
-    detail = client.get(reverse("explorer:record", args=[conn.pk]) + "?" + urlencode(
-        {"ns": DBNAME, "obj": "oids", "key": token}))
+    detail = client.get(
+        reverse("explorer:record", args=[conn.pk]) + "?" + urlencode({"ns": DBNAME, "obj": "oids", "key": token})
+    )
     assert detail.status_code == 200 and "$oid" in detail.content.decode()
     oid = cursor.decode(token)["_id"]
     assert isinstance(oid, ObjectId) and mongo["oids"].count_documents({"_id": oid}) == 1

@@ -43,8 +43,15 @@ def r(servers: Servers) -> Any:
 @pytest.fixture
 def conn(servers: Servers, people: People, r: Any) -> Connection:
     rs = servers.redis
-    connection = Connection(team=people.acme, name="cache", engine="redis", host=rs.host, port=rs.port,
-                            database=str(DB), options={"tls_mode": "disable"})
+    connection = Connection(
+        team=people.acme,
+        name="cache",
+        engine="redis",
+        host=rs.host,
+        port=rs.port,
+        database=str(DB),
+        options={"tls_mode": "disable"},
+    )
     connection.set_secret(rs.password)
     connection.save()
     return connection
@@ -60,8 +67,10 @@ def tree(client: Any, conn: Connection, **query: Any) -> str:
 def scan_all(client: Any, conn: Connection, **query: Any) -> str:
     body = tree(client, conn, **query)
     pages = [body]
-    while (match := re.search(r'href="(\?[^"]*scan=[^"]+)">Scan more', body)):
-        body = client.get(reverse("explorer:browse", args=[conn.pk]) + match.group(1).replace("&amp;", "&")).content.decode()
+    while match := re.search(r'href="(\?[^"]*scan=[^"]+)">Scan more', body):
+        body = client.get(
+            reverse("explorer:browse", args=[conn.pk]) + match.group(1).replace("&amp;", "&")
+        ).content.decode()
         pages.append(body)
     return "\n".join(pages)
 
@@ -104,8 +113,13 @@ def test_a_hash_is_paged_with_hscan(conn: Connection, people: People) -> None:
 
 def test_every_type_renders(conn: Connection, people: People) -> None:
     client = client_for(people.carol)
-    for key, expected in [("queue:jobs", "job 0"), ("tags", "&lt;script&gt;"), ("scores", "alice"),
-                          ("events", "login"), ("big", "Cut")]:
+    for key, expected in [
+        ("queue:jobs", "job 0"),
+        ("tags", "&lt;script&gt;"),
+        ("scores", "alice"),
+        ("events", "login"),
+        ("big", "Cut"),
+    ]:
         body = client.get(reverse("explorer:key", args=[conn.pk]) + "?" + urlencode({"ns": DB, "key": key}))
         assert body.status_code == 200 and expected in body.content.decode(), key
         assert len(body.content) < 5_000_000
@@ -129,15 +143,18 @@ def test_an_editor_sets_renames_expires_and_deletes_with_audit(conn: Connection,
 
 
 def test_renaming_never_overwrites_an_existing_key(conn: Connection, people: People, r: Any) -> None:
-    response = client_for(people.bob).post(reverse("explorer:key_edit", args=[conn.pk]),
-                                           {"ns": DB, "key": "user:1:name", "action": "rename", "new_key": "tags"})
+    response = client_for(people.bob).post(
+        reverse("explorer:key_edit", args=[conn.pk]),
+        {"ns": DB, "key": "user:1:name", "action": "rename", "new_key": "tags"},
+    )
     assert response.status_code == 400
     assert r.type("tags") == b"set"
 
 
 def test_a_viewer_cannot_write_even_by_hand(conn: Connection, people: People, r: Any) -> None:
-    response = client_for(people.carol).post(reverse("explorer:key_edit", args=[conn.pk]),
-                                             {"ns": DB, "key": "tags", "action": "delete"})
+    response = client_for(people.carol).post(
+        reverse("explorer:key_edit", args=[conn.pk]), {"ns": DB, "key": "tags", "action": "delete"}
+    )
     assert response.status_code == 403 and r.exists("tags")
     with conn.adapter(read_only=True) as adapter, pytest.raises(EngineError):
         adapter.delete_key(DB, b"tags")

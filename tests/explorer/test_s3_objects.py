@@ -26,9 +26,14 @@ HOSTILE = "dir one/q'u\"o`te <script>alert(1)</script> 名.txt"
 @pytest.fixture
 def s3(servers: Servers) -> Any:
     s = servers.s3
-    client = boto3.client("s3", endpoint_url=s.extra["endpoint_url"], aws_access_key_id=s.username,
-                          aws_secret_access_key=s.password, region_name=s.extra.get("region", "us-east-1"),
-                          config=Config(s3={"addressing_style": "path"}))
+    client = boto3.client(
+        "s3",
+        endpoint_url=s.extra["endpoint_url"],
+        aws_access_key_id=s.username,
+        aws_secret_access_key=s.password,
+        region_name=s.extra.get("region", "us-east-1"),
+        config=Config(s3={"addressing_style": "path"}),
+    )
     client.create_bucket(Bucket=BUCKET)
     for i in range(30):
         client.put_object(Bucket=BUCKET, Key=f"logs/2024/{i:03d}.log", Body=f"line {i}\n".encode())
@@ -45,9 +50,15 @@ def s3(servers: Servers) -> Any:
 def conn(servers: Servers, people: People, s3: Any) -> Connection:
     s = servers.s3
     host, port = s.extra["endpoint_url"].rsplit("//", 1)[1].split(":")
-    connection = Connection(team=people.acme, name="objects", engine="s3", host=host, port=int(port),
-                            username=s.username, options={"tls_mode": "disable", "region": "us-east-1",
-                                                          "addressing_style": "path"})
+    connection = Connection(
+        team=people.acme,
+        name="objects",
+        engine="s3",
+        host=host,
+        port=int(port),
+        username=s.username,
+        options={"tls_mode": "disable", "region": "us-east-1", "addressing_style": "path"},
+    )
     connection.set_secret(s.password)
     connection.save()
     return connection
@@ -78,17 +89,20 @@ def test_hostile_object_names_render_inert_and_open(conn: Connection, people: Pe
 
 
 def test_download_streams_the_object(conn: Connection, people: People) -> None:
-    response = client_for(people.carol).get(reverse("explorer:object_download", args=[conn.pk]) + "?" + urlencode(
-        {"ns": BUCKET, "key": "root.bin"}))
+    response = client_for(people.carol).get(
+        reverse("explorer:object_download", args=[conn.pk]) + "?" + urlencode({"ns": BUCKET, "key": "root.bin"})
+    )
     assert response.status_code == 200 and response.streaming
     assert b"".join(response.streaming_content) == bytes(range(256)) * 100
     assert AuditEvent.objects.filter(action="data.download").exists()
 
 
 def test_a_presigned_url_works_and_its_expiry_is_capped(conn: Connection, people: People) -> None:
-    response = client_for(people.carol).post(reverse("explorer:object_presign", args=[conn.pk]),
-                                             {"ns": BUCKET, "key": "logs/2024/003.log", "expires": "99999999"},
-                                             HTTP_HX_REQUEST="true")
+    response = client_for(people.carol).post(
+        reverse("explorer:object_presign", args=[conn.pk]),
+        {"ns": BUCKET, "key": "logs/2024/003.log", "expires": "99999999"},
+        HTTP_HX_REQUEST="true",
+    )
     url = re.search(r'value="([^"]+)"', response.content.decode()).group(1).replace("&amp;", "&")
     assert "X-Amz-Expires=604800" in url
     with urllib.request.urlopen(url, timeout=10) as fetched:  # noqa: S310 - the test's own moto server
@@ -98,8 +112,9 @@ def test_a_presigned_url_works_and_its_expiry_is_capped(conn: Connection, people
 def test_an_editor_uploads_and_deletes_with_audit(conn: Connection, people: People, s3: Any) -> None:
     client = client_for(people.bob)
     upload = SimpleUploadedFile("ré<port>.csv", b"a,b\n1,2\n", content_type="text/csv")
-    response = client.post(reverse("explorer:object_upload", args=[conn.pk]),
-                           {"ns": BUCKET, "prefix": "up/", "file": upload})
+    response = client.post(
+        reverse("explorer:object_upload", args=[conn.pk]), {"ns": BUCKET, "prefix": "up/", "file": upload}
+    )
     assert response.status_code == 302
     assert s3.get_object(Bucket=BUCKET, Key="up/ré<port>.csv")["Body"].read() == b"a,b\n1,2\n"
     client.post(reverse("explorer:object_delete", args=[conn.pk]), {"ns": BUCKET, "key": "up/ré<port>.csv"})

@@ -13,8 +13,18 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from connections.engines import cursor
 from connections.models import Connection
-from tests.explorer.sql_targets import COL_NAME, NOKEY, PARENT, ROWS, TABLE, XSS, SqlTarget, build_mysql, \
-    build_postgresql, build_sqlite
+from tests.explorer.sql_targets import (
+    COL_NAME,
+    NOKEY,
+    PARENT,
+    ROWS,
+    TABLE,
+    XSS,
+    SqlTarget,
+    build_mysql,
+    build_postgresql,
+    build_sqlite,
+)
 from tests.fixtures import People, client_for
 from tests.services import Servers
 
@@ -34,8 +44,7 @@ def target(request: Any, servers: Servers, sqlite_root: Path) -> SqlTarget:
 def conn(target: SqlTarget, people: People) -> Connection:
     fields = dict(target.connection_fields)
     password = fields.pop("password", "")
-    connection = Connection(team=people.acme, name=f"{target.engine} target", options={"tls_mode": "disable"},
-                            **fields)
+    connection = Connection(team=people.acme, name=f"{target.engine} target", options={"tls_mode": "disable"}, **fields)
     connection.set_secret(password)
     connection.save()
     return connection
@@ -54,10 +63,13 @@ def row_ids(body: str) -> list[int]:
     return ids
 
 
-def test_the_navigator_lists_the_hostile_table_with_an_estimate(conn: Connection, target: SqlTarget, people: People) -> None:
+def test_the_navigator_lists_the_hostile_table_with_an_estimate(
+    conn: Connection, target: SqlTarget, people: People
+) -> None:
     client = client_for(people.carol)
-    body = client.get(reverse("explorer:browse", args=[conn.pk]) + "?" + urlencode({"ns": target.ns}),
-                      follow=True).content.decode()
+    body = client.get(
+        reverse("explorer:browse", args=[conn.pk]) + "?" + urlencode({"ns": target.ns}), follow=True
+    ).content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert "<script>alert(1)</script>" not in body
     assert PARENT.replace('"', "&quot;") in body or "pa`rent" in body
@@ -98,7 +110,7 @@ def test_filters_are_parameters_even_with_hostile_values(conn: Connection, targe
     assert row_ids(body.decode()) == [3]
     body = client.get(grid_url(conn, target.ns, TABLE, fc=["id"], fo=["in"], fv=["7, 9,11"])).content
     assert row_ids(body.decode()) == [7, 9, 11]
-    response = client.get(grid_url(conn, target.ns, TABLE, fc=["nope\"; DROP"], fo=["eq"], fv=["1"]))
+    response = client.get(grid_url(conn, target.ns, TABLE, fc=['nope"; DROP'], fo=["eq"], fv=["1"]))
     assert response.status_code == 400 and b"no column" in response.content
 
 
@@ -109,12 +121,18 @@ def test_values_render_as_inert_and_distinct_text(conn: Connection, target: SqlT
     assert "00 ff 01" in body  # hex preview of the binary column
 
 
-def test_the_estimated_total_shows_and_counting_is_explicit(conn: Connection, target: SqlTarget, people: People) -> None:
+def test_the_estimated_total_shows_and_counting_is_explicit(
+    conn: Connection, target: SqlTarget, people: People
+) -> None:
     client = client_for(people.carol)
     body = client.get(grid_url(conn, target.ns, TABLE)).content.decode()
     assert "(estimate)" in body
-    counted = client.get(reverse("explorer:count", args=[conn.pk]) + "?" + urlencode(
-        {"ns": target.ns, "obj": TABLE, "fc": "grp", "fo": "eq", "fv": "3"}), HTTP_HX_REQUEST="true").content.decode()
+    counted = client.get(
+        reverse("explorer:count", args=[conn.pk])
+        + "?"
+        + urlencode({"ns": target.ns, "obj": TABLE, "fc": "grp", "fo": "eq", "fv": "3"}),
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
     assert f"<strong>{sum(1 for i in range(1, ROWS + 1) if i % 7 == 3)}</strong>" in counted
 
 
@@ -128,19 +146,30 @@ def test_a_table_without_a_key_still_pages(conn: Connection, target: SqlTarget, 
 
 def test_a_row_shows_its_foreign_key_link_and_referrers(conn: Connection, target: SqlTarget, people: People) -> None:
     client = client_for(people.carol)
-    url = reverse("explorer:record", args=[conn.pk]) + "?" + urlencode(
-        {"ns": target.ns, "obj": TABLE, "key": cursor.encode({"id": 12})})
+    url = (
+        reverse("explorer:record", args=[conn.pk])
+        + "?"
+        + urlencode({"ns": target.ns, "obj": TABLE, "key": cursor.encode({"id": 12})})
+    )
     body = client.get(url).content.decode()
     assert "name 0012" in body and "referenced row" in body
-    parent = reverse("explorer:record", args=[conn.pk]) + "?" + urlencode(
-        {"ns": target.ns, "obj": PARENT, "key": cursor.encode({"id": 3})})
+    parent = (
+        reverse("explorer:record", args=[conn.pk])
+        + "?"
+        + urlencode({"ns": target.ns, "obj": PARENT, "key": cursor.encode({"id": 3})})
+    )
     assert "Referred to by" in client.get(parent).content.decode()
 
 
-def test_an_editor_updates_a_row_by_its_key_and_it_is_audited(conn: Connection, target: SqlTarget, people: People) -> None:
+def test_an_editor_updates_a_row_by_its_key_and_it_is_audited(
+    conn: Connection, target: SqlTarget, people: People
+) -> None:
     client = client_for(people.bob)
-    url = reverse("explorer:record", args=[conn.pk]) + "?" + urlencode(
-        {"ns": target.ns, "obj": TABLE, "key": cursor.encode({"id": 42})})
+    url = (
+        reverse("explorer:record", args=[conn.pk])
+        + "?"
+        + urlencode({"ns": target.ns, "obj": TABLE, "key": cursor.encode({"id": 42})})
+    )
     response = client.post(url, {"key": cursor.encode({"id": 42}), f"v:{COL_NAME}": "new 'value' <b>", "v:grp": "99"})
     assert response.status_code == 302, response.content.decode()[:2000]
     row = target.execute(f"SELECT {target.quote(COL_NAME)}, grp FROM {target.table(TABLE)} WHERE id = %s", (42,))
@@ -159,10 +188,15 @@ def test_insert_and_delete_by_key(conn: Connection, target: SqlTarget, people: P
     assert AuditEvent.objects.filter(action__in=["data.insert", "data.delete"]).count() == 2
 
 
-def test_a_viewer_cannot_change_data_even_with_a_crafted_request(conn: Connection, target: SqlTarget, people: People) -> None:
+def test_a_viewer_cannot_change_data_even_with_a_crafted_request(
+    conn: Connection, target: SqlTarget, people: People
+) -> None:
     client = client_for(people.carol)
-    url = reverse("explorer:record", args=[conn.pk]) + "?" + urlencode(
-        {"ns": target.ns, "obj": TABLE, "key": cursor.encode({"id": 1})})
+    url = (
+        reverse("explorer:record", args=[conn.pk])
+        + "?"
+        + urlencode({"ns": target.ns, "obj": TABLE, "key": cursor.encode({"id": 1})})
+    )
     assert client.post(url, {"key": cursor.encode({"id": 1}), "v:grp": "1000"}).status_code == 403
     delete = reverse("explorer:record_delete", args=[conn.pk]) + "?" + urlencode({"ns": target.ns, "obj": TABLE})
     assert client.post(delete, {"key": cursor.encode({"id": 1})}).status_code == 403
@@ -178,8 +212,11 @@ def test_production_writes_need_the_typed_name(conn: Connection, target: SqlTarg
     conn.production = True
     conn.save()
     client = client_for(people.bob)
-    url = reverse("explorer:record", args=[conn.pk]) + "?" + urlencode(
-        {"ns": target.ns, "obj": TABLE, "key": cursor.encode({"id": 50})})
+    url = (
+        reverse("explorer:record", args=[conn.pk])
+        + "?"
+        + urlencode({"ns": target.ns, "obj": TABLE, "key": cursor.encode({"id": 50})})
+    )
     response = client.post(url, {"key": cursor.encode({"id": 50}), "v:grp": "500"})
     assert response.status_code == 400 and b"type its name" in response.content
     response = client.post(url, {"key": cursor.encode({"id": 50}), "v:grp": "500", "confirm": conn.name})
@@ -188,8 +225,11 @@ def test_production_writes_need_the_typed_name(conn: Connection, target: SqlTarg
 
 def test_a_huge_value_is_cut_and_no_page_exceeds_the_cap(conn: Connection, target: SqlTarget, people: People) -> None:
     client = client_for(people.bob)
-    url = reverse("explorer:record", args=[conn.pk]) + "?" + urlencode(
-        {"ns": target.ns, "obj": TABLE, "key": cursor.encode({"id": 60})})
+    url = (
+        reverse("explorer:record", args=[conn.pk])
+        + "?"
+        + urlencode({"ns": target.ns, "obj": TABLE, "key": cursor.encode({"id": 60})})
+    )
     huge = "x" * 10_000_000
     assert client.post(url, {"key": cursor.encode({"id": 60}), f"v:{COL_NAME}": huge[:9_999_000]}).status_code == 302
     grid = client.get(grid_url(conn, target.ns, TABLE))
