@@ -1,11 +1,36 @@
-"""Private, real servers for the test session (interface; implementation pending)."""
+"""Private, real servers for the test session and the benchmarks.
+
+Each server runs on a free 127.0.0.1 port in its own temporary folder and is
+stopped (its whole process group) at session end or interpreter exit.
+PostgreSQL and MariaDB refuse to run as root, so they run as their own system
+users. Passwords reach servers through files (0600) or the wire, never argv.
+"""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from connections.engines.base import ConnectionParams
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+READY_TIMEOUT_S = 60.0
 
 
 @dataclass
@@ -41,3 +66,420 @@ class Servers:
     redis: Server
     mongodb: Server
     s3: Server
+
+
+class ServerMissing(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _venv_bin(name: str) -> str:
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        raise ServerMissing(f"{name} is missing from {path.parent}: run `make install` (pip install -e '.[test]').")
+    return str(path)
+
+
+def _need(path: str | Path, package: str) -> str:
+    if not Path(path).exists() and shutil.which(str(path)) is None:
+        raise ServerMissing(f"{path} is missing: install the Debian package {package!r} (make test does, as root).")
+    return str(path)
+
+
+class Process:
+    """One child server: started in its own process group, killed with it."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        log: Path,
+        *,
+        user: str | None = None,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        self.name, self.log = name, log
+        kwargs: dict[str, Any] = {}
+        if user and os.geteuid() == 0:
+            kwargs.update(user=user, group=pwd.getpwnam(user).pw_gid, extra_groups=[])
+        self.proc = subprocess.Popen(
+            argv,
+            stdout=open(log, "ab"),
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+            cwd=cwd,
+            **kwargs,
+        )
+
+    def stop(self) -> None:
+        if self.proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=5)
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def _wait(process: Process, probe: Callable[[], object], what: str) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    last: BaseException | None = None
+    while time.monotonic() < deadline:
+        if process.proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {process.proc.returncode}:\n{process.tail()}")
+        try:
+            probe()
+            return
+        except Exception as exc:  # not ready yet
+            last = exc
+            time.sleep(0.2)
+    raise RuntimeError(f"{what} was not ready within {READY_TIMEOUT_S:.0f} s ({last!r}):\n{process.tail()}")
+
+
+def _private_dir(prefix: str, owner: str | None) -> Path:
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    if owner and os.geteuid() == 0:
+        entry = pwd.getpwnam(owner)
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+    return path
+
+
+def _secret_file(folder: Path, name: str, text: str, owner: str | None = None) -> Path:
+    path = folder / name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    if owner and os.geteuid() == 0:
+        entry = pwd.getpwnam(owner)
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+    return path
+
+
+def _run_as(argv: list[str], user: str | None, what: str) -> None:
+    kwargs: dict[str, Any] = {}
+    if user and os.geteuid() == 0:
+        kwargs.update(user=user, group=pwd.getpwnam(user).pw_gid, extra_groups=[])
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, **kwargs)
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+
+
+def start_postgresql(stack: list[Process], dirs: list[Path]) -> Server:
+    import psycopg2
+
+    user = "postgres" if os.geteuid() == 0 else None
+    _need(PG_BIN / "postgres", "postgresql-15")
+    root = _private_dir("dbdeck-pg-", user)
+    dirs.append(root)
+    password = secrets.token_urlsafe(18)
+    pwfile = _secret_file(root, "pwfile", password, user)
+    data = root / "data"
+    _run_as(
+        [
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "dbdeck",
+            f"--pwfile={pwfile}",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "--no-sync",
+        ],
+        user,
+        "initdb",
+    )
+    pwfile.unlink()
+    port = free_port()
+    argv = [
+        str(PG_BIN / "postgres"),
+        "-D",
+        str(data),
+        "-p",
+        str(port),
+        "-k",
+        str(root),
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        "shared_preload_libraries=pg_stat_statements",
+        "-c",
+        "fsync=off",
+        "-c",
+        "synchronous_commit=off",
+        "-c",
+        "full_page_writes=off",
+        "-c",
+        "max_connections=200",
+        "-c",
+        "shared_buffers=256MB",
+        "-c",
+        "log_min_messages=warning",
+    ]
+    process = Process("postgresql", argv, root / "server.log", user=user)
+    stack.append(process)
+
+    def connect(dbname: str = "postgres") -> Any:
+        return psycopg2.connect(
+            host="127.0.0.1", port=port, user="dbdeck", password=password, dbname=dbname, connect_timeout=3
+        )
+
+    _wait(process, lambda: connect().close(), "PostgreSQL")
+    conn = connect()
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("CREATE DATABASE dbdeck_test")
+    conn.close()
+    conn = connect("dbdeck_test")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        cur.execute("CREATE EXTENSION IF NOT EXISTS hypopg")
+    conn.close()
+    return Server("postgresql", "127.0.0.1", port, "dbdeck", password, "dbdeck_test", {"socket_dir": str(root)})
+
+
+def start_mysql(stack: list[Process], dirs: list[Path]) -> Server:
+    import pymysql
+
+    user = "mysql" if os.geteuid() == 0 else None
+    mariadbd = _need("/usr/sbin/mariadbd", "mariadb-server")
+    install = _need(shutil.which("mariadb-install-db") or "/usr/bin/mariadb-install-db", "mariadb-server")
+    root = _private_dir("dbdeck-mariadb-", user)
+    dirs.append(root)
+    data, sock = root / "data", root / "mysqld.sock"
+    argv_install = [
+        install,
+        "--no-defaults",
+        f"--datadir={data}",
+        "--auth-root-authentication-method=normal",
+        "--skip-test-db",
+        "--skip-name-resolve",
+    ]
+    if user:
+        argv_install.append(f"--user={user}")
+    _run_as(argv_install, user, "mariadb-install-db")
+    port = free_port()
+    argv = [
+        mariadbd,
+        "--no-defaults",
+        f"--datadir={data}",
+        f"--socket={sock}",
+        f"--pid-file={root / 'mysqld.pid'}",
+        f"--port={port}",
+        "--bind-address=127.0.0.1",
+        "--skip-log-bin",
+        "--skip-name-resolve",
+        "--innodb-buffer-pool-size=256M",
+        "--innodb-flush-log-at-trx-commit=0",
+        "--innodb-doublewrite=0",
+        "--max-connections=200",
+        f"--log-error={root / 'error.log'}",
+        "--character-set-server=utf8mb4",
+        "--collation-server=utf8mb4_unicode_ci",
+    ]
+    if user:
+        argv.append(f"--user={user}")
+    process = Process("mariadb", argv, root / "server.log", user=user)
+    stack.append(process)
+    process.log = root / "error.log"
+    _wait(process, lambda: pymysql.connect(unix_socket=str(sock), user="root", connect_timeout=3).close(), "MariaDB")
+    password = secrets.token_urlsafe(18)
+    conn = pymysql.connect(unix_socket=str(sock), user="root", autocommit=True)
+    with conn.cursor() as cur:
+        for host in ("%", "localhost", "127.0.0.1"):
+            cur.execute("CREATE USER %s@%s IDENTIFIED BY %s", ("dbdeck", host, password))
+            cur.execute("GRANT ALL PRIVILEGES ON *.* TO %s@%s WITH GRANT OPTION", ("dbdeck", host))
+        cur.execute("CREATE DATABASE dbdeck_test CHARACTER SET utf8mb4")
+    conn.close()
+    return Server("mysql", "127.0.0.1", port, "dbdeck", password, "dbdeck_test", {"socket": str(sock)})
+
+
+def start_redis(stack: list[Process], dirs: list[Path]) -> Server:
+    import redis
+
+    binary = _need("/usr/bin/redis-server", "redis-server")
+    root = _private_dir("dbdeck-redis-", None)
+    dirs.append(root)
+    port, password = free_port(), secrets.token_urlsafe(18)
+    conf = _secret_file(
+        root,
+        "redis.conf",
+        "\n".join(
+            [
+                f"port {port}",
+                "bind 127.0.0.1",
+                f"dir {root}",
+                'save ""',
+                "appendonly no",
+                "daemonize no",
+                f"requirepass {password}",
+                "databases 16",
+                "maxmemory 2gb",
+                "protected-mode yes",
+            ]
+        )
+        + "\n",
+    )
+    process = Process("redis", [binary, str(conf)], root / "server.log")
+    stack.append(process)
+    _wait(
+        process, lambda: redis.Redis(host="127.0.0.1", port=port, password=password, socket_timeout=2).ping(), "Redis"
+    )
+    return Server("redis", "127.0.0.1", port, "", password, "0")
+
+
+def start_mongodb(stack: list[Process], dirs: list[Path]) -> Server:
+    from pymongo import MongoClient
+
+    binary = _venv_bin("secantusd-py")
+    root = _private_dir("dbdeck-secantus-", None)
+    dirs.append(root)
+    port, password = free_port(), secrets.token_urlsafe(18)
+    base = [
+        binary,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--storage-path",
+        str(root / "data"),
+        "--log-level",
+        "WARNING",
+    ]
+
+    def client(**auth: Any) -> Any:
+        return MongoClient(host="127.0.0.1", port=port, directConnection=True, serverSelectionTimeoutMS=3000, **auth)
+
+    # Users are provisioned on an open server, which then restarts with --auth enforced.
+    setup = Process("secantus-setup", base, root / "setup.log", cwd=root)
+    try:
+        _wait(setup, lambda: client().admin.command("ping"), "SecantusDB")
+        with client() as c:
+            c.admin.command("createUser", "dbdeck", pwd=password, roles=["root"])
+    finally:
+        setup.stop()
+    process = Process("secantus", [*base, "--auth"], root / "server.log", cwd=root)
+    stack.append(process)
+    auth = {"username": "dbdeck", "password": password, "authSource": "admin"}
+    _wait(process, lambda: client(**auth).admin.command("ping"), "SecantusDB (auth)")
+    return Server("mongodb", "127.0.0.1", port, "dbdeck", password, "dbdeck_test", {"auth_source": "admin"})
+
+
+def start_s3(stack: list[Process], dirs: list[Path]) -> Server:
+    import boto3
+
+    binary = _venv_bin("moto_server")
+    root = _private_dir("dbdeck-moto-", None)
+    dirs.append(root)
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    # The first three calls (create user, policy, key) run unauthenticated; then moto checks every signature.
+    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3", "MOTO_PORT": str(port)}
+    process = Process("moto", [binary, "-H", "127.0.0.1", "-p", str(port)], root / "server.log", env=env)
+    stack.append(process)
+
+    def probe() -> None:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            pass
+
+    _wait(process, probe, "moto S3 server")
+    iam = boto3.client(
+        "iam",
+        endpoint_url=endpoint,
+        aws_access_key_id="bootstrap",
+        aws_secret_access_key="bootstrap",
+        region_name="us-east-1",
+    )
+    iam.create_user(UserName="dbdeck")
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    iam.put_user_policy(UserName="dbdeck", PolicyName="all", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="dbdeck")["AccessKey"]
+    return Server(
+        "s3",
+        "127.0.0.1",
+        port,
+        key["AccessKeyId"],
+        key["SecretAccessKey"],
+        "",
+        {"region": "us-east-1", "endpoint_url": endpoint, "addressing_style": "path"},
+    )
+
+
+STARTERS: dict[str, Callable[[list[Process], list[Path]], Server]] = {
+    "postgresql": start_postgresql,
+    "mysql": start_mysql,
+    "redis": start_redis,
+    "mongodb": start_mongodb,
+    "s3": start_s3,
+}
+
+
+class Stack:
+    """Starts the servers concurrently and stops every one of them, whatever happened."""
+
+    def __init__(self) -> None:
+        self.processes: list[Process] = []
+        self.dirs: list[Path] = []
+        self._lock = threading.Lock()
+        atexit.register(self.stop)
+
+    def start(self, engines: list[str] | None = None) -> dict[str, Server]:
+        names = engines or list(STARTERS)
+        results: dict[str, Server] = {}
+        errors: dict[str, BaseException] = {}
+
+        def run(name: str) -> None:
+            local: list[Process] = []
+            try:
+                results[name] = STARTERS[name](local, self.dirs)
+            except BaseException as exc:  # reported below, after every thread finished
+                errors[name] = exc
+            finally:
+                with self._lock:
+                    self.processes.extend(local)
+
+        threads = [threading.Thread(target=run, args=(n,), name=f"start-{n}") for n in names]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            self.stop()
+            details = "\n\n".join(f"{name}: {exc}" for name, exc in errors.items())
+            raise RuntimeError(f"Could not start the test servers:\n{details}")
+        return results
+
+    def stop(self) -> None:
+        with self._lock:
+            processes, self.processes = self.processes, []
+            dirs, self.dirs = self.dirs, []
+        for process in reversed(processes):
+            process.stop()
+        for path in dirs:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def start_all(stack: Stack) -> Servers:
+    servers = stack.start()
+    return Servers(**servers)

@@ -1,0 +1,35 @@
+"""Session-wide fixtures: the real servers. People and teams live in tests/fixtures.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.services import Servers, Stack, free_port, start_all
+
+pytest_plugins = ["tests.fixtures"]
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    stack = Stack()
+    try:
+        yield start_all(stack)
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings: Any) -> None:
+    """Tasks run in the test process, so their effects are visible to the test that queued them."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True

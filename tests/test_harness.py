@@ -1,0 +1,85 @@
+"""The private servers are real, enforce passwords, and have what later features need."""
+
+from __future__ import annotations
+
+import boto3
+import psycopg2
+import pymysql
+import pytest
+import redis
+from pymongo import MongoClient
+from pymongo.errors import OperationFailure
+
+from tests.services import Servers
+
+
+def test_postgresql_preloads_pg_stat_statements_and_has_hypopg(servers: Servers) -> None:
+    pg = servers.postgresql
+    with psycopg2.connect(host=pg.host, port=pg.port, user=pg.username, password=pg.password, dbname=pg.database) as c:
+        with c.cursor() as cur:
+            cur.execute("SHOW shared_preload_libraries")
+            assert "pg_stat_statements" in cur.fetchone()[0]
+            cur.execute("SELECT extname FROM pg_extension ORDER BY 1")
+            assert {"hypopg", "pg_stat_statements"} <= {r[0] for r in cur.fetchall()}
+    with pytest.raises(psycopg2.OperationalError, match="password"):
+        psycopg2.connect(host=pg.host, port=pg.port, user=pg.username, password="wrong", dbname=pg.database)
+
+
+def test_mariadb_enforces_its_password(servers: Servers) -> None:
+    my = servers.mysql
+    pymysql.connect(host=my.host, port=my.port, user=my.username, password=my.password).close()
+    with pytest.raises(pymysql.err.OperationalError):
+        pymysql.connect(host=my.host, port=my.port, user=my.username, password="wrong")
+
+
+def test_redis_enforces_its_password(servers: Servers) -> None:
+    rs = servers.redis
+    assert redis.Redis(host=rs.host, port=rs.port, password=rs.password).ping()
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis(host=rs.host, port=rs.port, password="wrong").ping()
+
+
+def test_secantusdb_enforces_its_password(servers: Servers) -> None:
+    m = servers.mongodb
+    ok = MongoClient(
+        host=m.host,
+        port=m.port,
+        username=m.username,
+        password=m.password,
+        authSource="admin",
+        directConnection=True,
+        serverSelectionTimeoutMS=5000,
+    )
+    assert ok.admin.command("ping")["ok"] == 1
+    bad = MongoClient(
+        host=m.host,
+        port=m.port,
+        username=m.username,
+        password="wrong",
+        authSource="admin",
+        directConnection=True,
+        serverSelectionTimeoutMS=5000,
+    )
+    with pytest.raises(OperationFailure):
+        bad.admin.command("ping")
+
+
+def test_moto_s3_enforces_its_secret_key(servers: Servers) -> None:
+    s = servers.s3
+    good = boto3.client(
+        "s3",
+        endpoint_url=s.extra["endpoint_url"],
+        aws_access_key_id=s.username,
+        aws_secret_access_key=s.password,
+        region_name="us-east-1",
+    )
+    assert "Buckets" in good.list_buckets()
+    bad = boto3.client(
+        "s3",
+        endpoint_url=s.extra["endpoint_url"],
+        aws_access_key_id=s.username,
+        aws_secret_access_key="wrong",
+        region_name="us-east-1",
+    )
+    with pytest.raises(bad.exceptions.ClientError):
+        bad.list_buckets()
