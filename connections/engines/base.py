@@ -88,3 +88,34 @@ class Adapter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def refuse_nul(*names: str) -> None:
+    """Names travel to drivers as C strings; a NUL byte would cut them short."""
+    for name in names:
+        if "\x00" in name:
+            raise EngineError("Names cannot contain a NUL byte.", kind="config")
+
+
+def unreachable(params: ConnectionParams) -> EngineError:
+    where = f"{params.host}:{params.port}" if params.port else params.host
+    return EngineError(
+        f"Could not reach {where} within {params.connect_timeout:g} s. Check the host, the port and any firewall "
+        "between dbdeck and the server.",
+        kind="unreachable",
+    )
+
+
+def wrong_credentials(params: ConnectionParams) -> EngineError:
+    who = f" for user {params.username!r}" if params.username else ""
+    return EngineError(f"Wrong username or password{who}. Check the saved credentials.", kind="auth")
+
+
+def read_only_refusal() -> EngineError:
+    return EngineError("Your role on this connection is read-only, so the change was refused.", kind="permission")
+
+
+def first_line(text: object, limit: int = 300) -> str:
+    """A driver message cut to its first line: enough to act on, no echoed statement or context."""
+    line = str(text).strip().splitlines()[0] if str(text).strip() else ""
+    return line[:limit]

@@ -18,7 +18,7 @@ from tests.services import Servers
 SCHEMA = 'sch\'ema "q" 名'
 TABLE = "ta'b\"le`]; <script>alert(1)</script> 表"
 PARENT = 'pa`rent" 親'
-NOKEY = "no key ' table"
+NOKEY = "no key ' 100% table"
 COL_NAME = "na\"me'`"
 XSS = "<img src=x onerror=alert(1)>"
 ROWS = 250
