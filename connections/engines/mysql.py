@@ -290,7 +290,8 @@ class MySQLAdapter(SqlBrowsing, Adapter):
             r[0]
             for r in self._execute(
                 "SELECT column_name FROM information_schema.key_column_usage"
-                " WHERE table_schema = %s AND table_name = %s AND constraint_name = 'PRIMARY' ORDER BY ordinal_position",
+                " WHERE table_schema = %s AND table_name = %s AND constraint_name = 'PRIMARY'"
+                " ORDER BY ordinal_position",
                 [ns, obj],
             )
         ]
