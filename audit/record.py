@@ -14,15 +14,17 @@ MAX_VALUE_CHARS = 500
 
 def _cut(value: Any) -> Any:
     """Keep audit rows small: long strings and big containers are shortened."""
-    if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
-        return value[:MAX_VALUE_CHARS] + f"… ({len(value)} chars)"
-    if isinstance(value, bytes):
-        return f"<{len(value)} bytes>"
+    if isinstance(value, str):
+        return value if len(value) <= MAX_VALUE_CHARS else value[:MAX_VALUE_CHARS] + f"… ({len(value)} chars)"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"<{len(bytes(value))} bytes>"
     if isinstance(value, dict):
         return {str(k): _cut(v) for k, v in list(value.items())[:100]}
     if isinstance(value, list | tuple):
         return [_cut(v) for v in value[:100]]
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return _cut(str(value))  # dates, decimals, UUIDs, driver types: their text is what an auditor reads
 
 
 def record(

@@ -104,6 +104,8 @@ def record_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
         fk_name: _record_url(connection, ref_ns, ref_obj, ref_key)
         for fk_name, (ref_ns, ref_obj, ref_key) in _link_targets(info, row.links).items()
     }
+    # Single-column foreign keys also get their link beside the column's value.
+    column_links = {fk.columns[0]: links[fk.name] for fk in info.foreign_keys if len(fk.columns) == 1 and fk.name in links}
     referrers = []
     for fk, estimate in row.referrers:
         grid = params.link(
@@ -123,6 +125,7 @@ def record_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
         "info": info,
         "row": row,
         "links": links,
+        "column_links": column_links,
         "referrers": referrers,
         "key_token": cursor.encode(key),
         "can_write": can_write(connection) and info.editable,

@@ -116,23 +116,25 @@ def build_mysql(servers: Servers) -> SqlTarget:
     )
 
     def q(name: str) -> str:
-        return "`" + name.replace("`", "``") + "`"
+        # `%` doubled: every statement below runs with a parameter tuple, so PyMySQL formats it.
+        return "`" + name.replace("`", "``").replace("%", "%%") + "`"
 
     db = "dbdeck 'hostile' `db` 名"
     with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {q(db)}")
-        cur.execute(f"CREATE DATABASE {q(db)} CHARACTER SET utf8mb4")
-        cur.execute(f"CREATE TABLE {q(db)}.{q(PARENT)} (id int PRIMARY KEY, label text) ENGINE=InnoDB")
+        cur.execute(f"DROP DATABASE IF EXISTS {q(db)}", ())
+        cur.execute(f"CREATE DATABASE {q(db)} CHARACTER SET utf8mb4", ())
+        cur.execute(f"CREATE TABLE {q(db)}.{q(PARENT)} (id int PRIMARY KEY, label text) ENGINE=InnoDB", ())
         cur.executemany(f"INSERT INTO {q(db)}.{q(PARENT)} VALUES (%s, %s)", [(i, f"parent {i}") for i in range(1, 6)])
         cur.execute(
-            f"CREATE TABLE {q(db)}.{q(TABLE)} (id int PRIMARY KEY, {q(COL_NAME)} text, grp int, created datetime,"
+            f"CREATE TABLE {q(db)}.{q(TABLE)} (id int PRIMARY KEY, {q(COL_NAME)} longtext, grp int, created datetime,"
             f" data json, `blob` longblob, parent_id int, FOREIGN KEY (parent_id) REFERENCES {q(db)}.{q(PARENT)}(id))"
-            " ENGINE=InnoDB"
+            " ENGINE=InnoDB",
+            (),
         )
         cur.executemany(f"INSERT INTO {q(db)}.{q(TABLE)} VALUES (%s, %s, %s, %s, %s, %s, %s)", _rows())
-        cur.execute(f"CREATE TABLE {q(db)}.{q(NOKEY)} (v text) ENGINE=InnoDB")
+        cur.execute(f"CREATE TABLE {q(db)}.{q(NOKEY)} (v text) ENGINE=InnoDB", ())
         cur.executemany(f"INSERT INTO {q(db)}.{q(NOKEY)} VALUES (%s)", [(f"v{i}",) for i in range(1, 31)])
-        cur.execute(f"ANALYZE TABLE {q(db)}.{q(TABLE)}")
+        cur.execute(f"ANALYZE TABLE {q(db)}.{q(TABLE)}", ())
 
     def execute(query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with conn.cursor() as cur:

@@ -238,10 +238,13 @@ def test_a_huge_value_is_cut_and_no_page_exceeds_the_cap(conn: Connection, targe
     assert len(detail.content) < PAGE_BYTE_CAP and b"Cut at" in detail.content
 
 
-def test_export_streams_every_page_to_csv(conn: Connection, target: SqlTarget, people: People) -> None:
+def test_export_streams_every_page_to_csv(
+    conn: Connection, target: SqlTarget, people: People, django_capture_on_commit_callbacks: Any
+) -> None:
     client = client_for(people.carol)
     start = reverse("explorer:export", args=[conn.pk]) + "?" + urlencode({"ns": target.ns, "obj": TABLE})
-    response = client.post(start, {"format": "csv", "max_rows": "1000"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(start, {"format": "csv", "max_rows": "1000"})
     assert response.status_code == 302
     status = client.get(response["Location"])
     assert b"Done" in status.content, status.content.decode()[:2000]
