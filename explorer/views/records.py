@@ -105,7 +105,9 @@ def record_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
         for fk_name, (ref_ns, ref_obj, ref_key) in _link_targets(info, row.links).items()
     }
     # Single-column foreign keys also get their link beside the column's value.
-    column_links = {fk.columns[0]: links[fk.name] for fk in info.foreign_keys if len(fk.columns) == 1 and fk.name in links}
+    column_links = {
+        fk.columns[0]: links[fk.name] for fk in info.foreign_keys if len(fk.columns) == 1 and fk.name in links
+    }
     referrers = []
     for fk, estimate in row.referrers:
         grid = params.link(
