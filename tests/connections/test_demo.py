@@ -69,15 +69,19 @@ def test_event_log_has_no_primary_key_and_is_addressed_by_rowid(shop: sqlite3.Co
 
 
 def test_the_rows_mix_types_nulls_empty_strings_unicode_and_blobs(shop: sqlite3.Connection) -> None:
-    notes = dict(shop.execute("SELECT notes IS NULL OR notes = '', COUNT(*) FROM customers GROUP BY 1"))
-    assert notes[1] > 0 and notes[0] > 0
     assert shop.execute("SELECT COUNT(*) FROM customers WHERE notes IS NULL").fetchone()[0] > 0
     assert shop.execute("SELECT COUNT(*) FROM customers WHERE notes = ''").fetchone()[0] > 0
+    assert shop.execute("SELECT COUNT(*) FROM customers WHERE notes != ''").fetchone()[0] > 0
     names = [n for (n,) in shop.execute("SELECT full_name FROM customers")]
     assert any(not n.isascii() for n in names)
     thumbs = [t for (t,) in shop.execute("SELECT photo_thumb FROM reviews WHERE photo_thumb IS NOT NULL")]
     assert thumbs and all(isinstance(t, bytes) and t.startswith(b"\x89PNG\r\n\x1a\n") for t in thumbs)
-    assert shop.execute("SELECT COUNT(*) FROM products WHERE NOT json_valid(attributes)").fetchone()[0] == 0
+    assert (
+        shop.execute(
+            "SELECT COUNT(*) FROM products WHERE attributes IS NOT NULL AND NOT json_valid(attributes)"
+        ).fetchone()[0]
+        == 0
+    )
     assert shop.execute("SELECT COUNT(*) FROM orders WHERE status = 'shipped'").fetchone()[0] > 0
 
 
