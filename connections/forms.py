@@ -95,11 +95,11 @@ class ConnectionForm(forms.ModelForm):
     def save(self, commit: bool = True) -> Connection:
         connection: Connection = super().save(commit=False)
         if self.cleaned_data.get("clear_secret"):
-            connection.secret = ""
+            connection.secret_token = ""
         if self.cleaned_data.get("secret"):
             connection.set_secret(self.cleaned_data["secret"])
         if not connection.readonly_username:
-            connection.readonly_secret = ""
+            connection.readonly_secret_token = ""
         elif self.cleaned_data.get("readonly_secret"):
             connection.set_readonly_secret(self.cleaned_data["readonly_secret"])
         if commit:

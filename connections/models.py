@@ -45,9 +45,9 @@ class Connection(models.Model):
         max_length=1024, blank=True, help_text="Database name; file path for SQLite; db index for Redis."
     )
     username = models.CharField(max_length=255, blank=True)
-    secret = models.TextField(blank=True, editable=False)  # Fernet token, never plaintext
+    secret_token = models.TextField(blank=True, editable=False)  # Fernet token, never plaintext
     readonly_username = models.CharField(max_length=255, blank=True)
-    readonly_secret = models.TextField(blank=True, editable=False)
+    readonly_secret_token = models.TextField(blank=True, editable=False)
     options = models.JSONField(default=dict, blank=True)
     production = models.BooleanField(default=False)
     last_check_ok = models.BooleanField(null=True, editable=False)
@@ -100,14 +100,14 @@ class Connection(models.Model):
 
     # Credentials are write-only: set here, read only to build adapter params.
     def set_secret(self, plain: str) -> None:
-        self.secret = crypto.encrypt(plain)
+        self.secret_token = crypto.encrypt(plain)
 
     def set_readonly_secret(self, plain: str) -> None:
-        self.readonly_secret = crypto.encrypt(plain)
+        self.readonly_secret_token = crypto.encrypt(plain)
 
     @property
     def has_secret(self) -> bool:
-        return bool(self.secret)
+        return bool(self.secret_token)
 
     @property
     def has_readonly_credential(self) -> bool:
@@ -131,9 +131,9 @@ class Connection(models.Model):
         database = self.database
         if self.engine == Engine.SQLITE:
             database = str(policy.check_sqlite_path(self.database))
-        username, token = self.username, self.secret
+        username, token = self.username, self.secret_token
         if read_only and self.readonly_username:
-            username, token = self.readonly_username, self.readonly_secret
+            username, token = self.readonly_username, self.readonly_secret_token
         opts = self.options or {}
         extra: dict[str, Any] = {k: opts[k] for k in ENGINE_OPTIONS.get(self.engine, ()) if k in opts}
         if read_only:

@@ -10,10 +10,12 @@ if [ "${DBDECK_DEMO:-0}" = "1" ]; then
     python manage.py bootstrap_demo
 fi
 
-# /dev/shm for worker heartbeats: a container's overlay /tmp can stall them.
+# /dev/shm for worker heartbeats: a container's overlay /tmp can stall them. No control
+# socket: its default place under $HOME is not writable for the app user, and nothing uses it.
 exec gunicorn config.wsgi:application \
     --bind 0.0.0.0:8000 \
     --threads "${GUNICORN_THREADS:-4}" \
     --timeout "${GUNICORN_TIMEOUT:-120}" \
     --worker-tmp-dir /dev/shm \
+    --no-control-socket \
     --access-logfile -

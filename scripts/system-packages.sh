@@ -2,7 +2,7 @@
 # Debian packages the tests need. As root, install what is missing; otherwise name it and stop.
 set -euo pipefail
 
-packages=(postgresql-15 postgresql-15-hypopg mariadb-server redis-server chromium)
+packages=(postgresql-15 postgresql-15-hypopg mariadb-server redis-server chromium docker-compose)
 missing=()
 for pkg in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)

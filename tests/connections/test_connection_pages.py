@@ -40,15 +40,15 @@ def form_data(**overrides: Any) -> dict[str, Any]:
 
 def pg_form(servers: Servers, people: People, **overrides: Any) -> dict[str, Any]:
     pg = servers.postgresql
-    return form_data(
-        team=people.acme.pk,
-        host=pg.host,
-        port=str(pg.port),
-        database=pg.database,
-        username=pg.username,
-        secret=pg.password,
-        **overrides,
-    )
+    fields = {
+        "team": people.acme.pk,
+        "host": pg.host,
+        "port": str(pg.port),
+        "database": pg.database,
+        "username": pg.username,
+        "secret": pg.password,
+    }
+    return form_data(**{**fields, **overrides})
 
 
 def test_an_admin_adds_a_connection_and_it_is_audited(people: People, servers: Servers) -> None:

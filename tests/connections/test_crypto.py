@@ -18,7 +18,7 @@ def test_the_database_holds_ciphertext_only(people: People) -> None:
     conn = Connection(team=people.acme, name="pg", engine="postgresql", host="127.0.0.1")
     conn.set_secret("pa'ss\"wörd<script>")
     conn.save()
-    stored = Connection.objects.values_list("secret", flat=True).get(pk=conn.pk)
+    stored = Connection.objects.values_list("secret_token", flat=True).get(pk=conn.pk)
     assert "wörd" not in stored and stored.startswith("gAAAA")
 
 

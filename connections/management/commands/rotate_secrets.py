@@ -20,10 +20,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         count = 0
         with transaction.atomic():
-            for connection in Connection.objects.select_for_update().only("pk", "secret", "readonly_secret"):
-                secret = crypto.rotate(connection.secret)
-                readonly = crypto.rotate(connection.readonly_secret)
-                Connection.objects.filter(pk=connection.pk).update(secret=secret, readonly_secret=readonly)
+            for connection in Connection.objects.select_for_update().only(
+                "pk", "secret_token", "readonly_secret_token"
+            ):
+                secret = crypto.rotate(connection.secret_token)
+                readonly = crypto.rotate(connection.readonly_secret_token)
+                Connection.objects.filter(pk=connection.pk).update(secret_token=secret, readonly_secret_token=readonly)
                 count += 1
             record("secrets.rotate", target="all connections", connections=count)
         self.stdout.write(self.style.SUCCESS(f"Re-encrypted the secrets of {count} connection(s)."))
