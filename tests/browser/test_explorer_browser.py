@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from connections.demo import build_demo_sqlite
-
 from connections.models import Connection
 from tests.browser.test_connection_browser import log_in
 from tests.fixtures import People

@@ -8,13 +8,13 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from connections.demo import build_demo_sqlite
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from accounts.models import Membership, Role, Team
 from audit.record import record
+from connections.demo import build_demo_sqlite
 from connections.models import Connection, Engine
 
 DEMO_TEAM = "Demo team"
