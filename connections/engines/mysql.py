@@ -272,7 +272,7 @@ class MySQLAdapter(SqlBrowsing, Adapter):
             items=items, notice=f"Showing the first {MAX_OBJECTS} tables." if len(rows) > MAX_OBJECTS else ""
         )
 
-    def describe(self, ns: str, obj: str) -> TableInfo:
+    def _describe(self, ns: str, obj: str) -> TableInfo:
         found = self._execute(
             "SELECT table_type, table_rows, data_length + index_length FROM information_schema.tables"
             " WHERE table_schema = %s AND table_name = %s",

@@ -254,7 +254,7 @@ class PostgreSQLAdapter(SqlBrowsing, Adapter):
         notice = f"Showing the first {MAX_OBJECTS} relations." if len(rows) > MAX_OBJECTS else ""
         return Listing(items=items, notice=notice)
 
-    def describe(self, ns: str, obj: str) -> TableInfo:
+    def _describe(self, ns: str, obj: str) -> TableInfo:
         refuse_nul(ns, obj)
         found = self._execute(
             "SELECT c.oid, c.relkind, c.reltuples::bigint,"

@@ -78,11 +78,16 @@ class SqlBrowsing(TableBrowsing):
     def _returning(self) -> bool:
         return False
 
+    def _describe(self, ns: str, obj: str) -> TableInfo:
+        """Columns, key, foreign keys and indexes from the engine's catalog."""
+        raise NotImplementedError
+
     # ---- shared behaviour ---------------------------------------------------------------
-    def _described(self, ns: str, obj: str) -> TableInfo:
+    def describe(self, ns: str, obj: str) -> TableInfo:
+        """The catalog read once per adapter (one request), however many times a view asks."""
         cache: dict[tuple[str, str], TableInfo] = self.__dict__.setdefault("_describe_cache", {})
         if (ns, obj) not in cache:
-            cache[(ns, obj)] = self.describe(ns, obj)
+            cache[(ns, obj)] = self._describe(ns, obj)
         return cache[(ns, obj)]
 
     def _page_columns(self, info: TableInfo, request: PageRequest) -> list[Column]:
@@ -105,7 +110,7 @@ class SqlBrowsing(TableBrowsing):
         return order
 
     def page(self, ns: str, obj: str, request: PageRequest) -> Page:
-        info = self._described(ns, obj)
+        info = self.describe(ns, obj)
         shown = self._page_columns(info, request)
         names = {c.name for c in info.columns}
         select: list[str] = []
@@ -199,7 +204,7 @@ class SqlBrowsing(TableBrowsing):
         )
 
     def count_exact(self, ns: str, obj: str, request: PageRequest) -> int:
-        info = self._described(ns, obj)
+        info = self.describe(ns, obj)
         sql, args = count_sql(
             self.dialect, source=self._source(ns, obj), filters=request.filters, columns={c.name for c in info.columns}
         )
@@ -231,7 +236,7 @@ class SqlBrowsing(TableBrowsing):
         return values
 
     def record(self, ns: str, obj: str, key: dict[str, Any]) -> Record | None:
-        info = self._described(ns, obj)
+        info = self.describe(ns, obj)
         values = self._fetch_one(ns, obj, info, key, DETAIL_CELL_CAP)
         if values is None:
             return None
@@ -269,7 +274,7 @@ class SqlBrowsing(TableBrowsing):
         return {k: (v.value if isinstance(v, Cut) else v) for k, v in values.items()}
 
     def update(self, ns: str, obj: str, key: dict[str, Any], values: dict[str, Any]) -> tuple[dict, dict]:
-        info = self._described(ns, obj)
+        info = self.describe(ns, obj)
         if not info.editable:
             raise EngineError("Only rows of tables with a key can be edited.", kind="config")
         self._check_columns(info, values)
@@ -296,7 +301,7 @@ class SqlBrowsing(TableBrowsing):
         return self._plain(before), self._plain(after)
 
     def delete(self, ns: str, obj: str, key: dict[str, Any]) -> dict[str, Any]:
-        info = self._described(ns, obj)
+        info = self.describe(ns, obj)
         if not info.editable:
             raise EngineError("Only rows of tables with a key can be deleted here.", kind="config")
         try:
@@ -314,7 +319,7 @@ class SqlBrowsing(TableBrowsing):
         return self._plain(before)
 
     def insert(self, ns: str, obj: str, values: dict[str, Any]) -> dict[str, Any]:
-        info = self._described(ns, obj)
+        info = self.describe(ns, obj)
         if info.kind != "table":
             raise EngineError("Rows can only be added to tables.", kind="config")
         self._check_columns(info, values)
@@ -327,7 +332,7 @@ class SqlBrowsing(TableBrowsing):
         return key
 
     def export(self, ns: str, obj: str, request: PageRequest, max_rows: int) -> Iterator[list[Any]]:
-        info = self._described(ns, obj)
+        info = self.describe(ns, obj)
         shown = self._page_columns(info, request)
         names = {c.name for c in info.columns}
         select = ", ".join(self.dialect.quote(c.name) for c in shown)

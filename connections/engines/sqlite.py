@@ -234,7 +234,7 @@ class SQLiteAdapter(SqlBrowsing, Adapter):
             items=items, notice=f"Showing the first {MAX_OBJECTS} tables." if len(rows) > MAX_OBJECTS else ""
         )
 
-    def describe(self, ns: str, obj: str) -> TableInfo:
+    def _describe(self, ns: str, obj: str) -> TableInfo:
         schema = quote_ident(ns)
         found = self._execute(
             f"SELECT type, sql FROM {schema}.sqlite_schema WHERE name = ? AND type IN ('table', 'view')", [obj]

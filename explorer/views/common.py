@@ -43,6 +43,16 @@ def engine(connection: Connection) -> Iterator[Any]:
         adapter.close()
 
 
+STYLE_NAMES = {"table": "tables", "documents": "collections", "keys": "keys", "objects": "buckets and objects"}
+
+
+def require_style(adapter: Any, *styles: str) -> None:
+    """Refuse a page meant for another engine family with a message instead of a crash."""
+    if adapter.browse_style not in styles:
+        wanted = " or ".join(STYLE_NAMES[s] for s in styles)
+        raise EngineError(f"{adapter.display_name} has no {wanted}; open it from its own browse page.", "config")
+
+
 def require_confirmation(request: HttpRequest, connection: Connection) -> None:
     if connection.production and request.POST.get("confirm", "") != connection.name:
         raise ConfirmationNeeded(

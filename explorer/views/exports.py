@@ -15,7 +15,7 @@ from connections.models import Connection
 from explorer import params
 from explorer.models import Export, ExportFormat, ExportStatus
 from explorer.tasks import export_path, run_export
-from explorer.views.common import engine, explorer_view
+from explorer.views.common import engine, explorer_view, require_style
 
 
 def _max_rows_setting() -> int:
@@ -30,6 +30,7 @@ def export_start(request: HttpRequest, connection: Connection) -> HttpResponse:
     if not obj:
         raise EngineError("Choose a table or collection to export.", kind="config")
     with engine(connection) as adapter:
+        require_style(adapter, "table", "documents")
         formats = [f for f in ExportFormat if f != ExportFormat.SQL or adapter.supports_sql]
         if request.method == "POST":
             fmt = request.POST.get("format", "csv")

@@ -15,7 +15,7 @@ from audit.record import record
 from connections.engines import EngineError
 from connections.models import Connection
 from explorer import params
-from explorer.views.common import can_write, engine, explorer_view, require_confirmation
+from explorer.views.common import can_write, engine, explorer_view, require_confirmation, require_style
 
 REDIS_TYPES = ["", "string", "hash", "list", "set", "zset", "stream", "ReJSON-RL"]
 MAX_VALUE_BYTES = 10_000_000
@@ -65,6 +65,7 @@ def key_tree(request: HttpRequest, connection: Connection, adapter: Any) -> Http
 def key_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
     db = _db(request)
     with engine(connection) as adapter:
+        require_style(adapter, "keys")
         key = adapter.unescape_key(request.GET.get("key", ""))
         value = adapter.key_value(db, key, cursor=request.GET.get("cursor") or None)
     if value is None:
@@ -104,6 +105,7 @@ def key_edit(request: HttpRequest, connection: Connection) -> HttpResponse:
         if len(form.get(name, "")) > MAX_VALUE_BYTES:
             raise EngineError("Values over 10 MB are not edited here.", kind="config")
     with engine(connection) as adapter:
+        require_style(adapter, "keys")
         key = adapter.unescape_key(key_text)
         ttl = _int_or_none(form.get("ttl", ""))
         detail: dict[str, Any]

@@ -16,7 +16,7 @@ from connections.engines.browse import FILTER_OPS, PageRequest, TableInfo
 from connections.models import Connection
 from explorer import params
 from explorer.views import keys, objects
-from explorer.views.common import can_write, engine, explorer_view
+from explorer.views.common import can_write, engine, explorer_view, require_style
 
 
 def _grid_context(request: HttpRequest, connection: Connection, adapter: Any, ns: str, obj: str) -> dict[str, Any]:
@@ -91,6 +91,7 @@ def count(request: HttpRequest, connection: Connection) -> HttpResponse:
     ns, obj = request.GET.get("ns", ""), request.GET.get("obj", "")
     preq = params.page_request(request.GET)
     with engine(connection) as adapter:
+        require_style(adapter, "table", "documents")
         total = adapter.count_exact(ns, obj, preq)
     record("query.count", request=request, connection=connection, target=f"{ns}.{obj}", filters=len(preq.filters))
     ctx = {"total": total, "connection": connection}

@@ -15,7 +15,7 @@ from audit.record import record
 from connections.engines import EngineError
 from connections.models import Connection
 from explorer import params
-from explorer.views.common import can_write, engine, explorer_view, require_confirmation
+from explorer.views.common import can_write, engine, explorer_view, require_confirmation, require_style
 
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # S3's own limit for SigV4
 PRESIGN_CHOICES = [(300, "5 minutes"), (3600, "1 hour"), (86400, "1 day"), (MAX_PRESIGN_SECONDS, "7 days")]
@@ -60,6 +60,7 @@ def _object_target(request: HttpRequest) -> tuple[str, str]:
 def object_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
     bucket, key = _object_target(request)
     with engine(connection) as adapter:
+        require_style(adapter, "objects")
         meta = adapter.head_object(bucket, key)
     parent = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
     ctx = {
@@ -80,6 +81,7 @@ def object_download(request: HttpRequest, connection: Connection) -> HttpRespons
     bucket, key = _object_target(request)
     adapter = connection.adapter(read_only=not can_write(connection))
     try:
+        require_style(adapter, "objects")
         meta, chunks = adapter.open_object(bucket, key)
     except Exception:
         adapter.close()
@@ -112,6 +114,7 @@ def object_presign(request: HttpRequest, connection: Connection) -> HttpResponse
     except ValueError:
         seconds = 3600
     with engine(connection) as adapter:
+        require_style(adapter, "objects")
         url = adapter.presign(bucket, key, seconds)
     record("data.presign", request=request, connection=connection, target=f"{bucket}/{key}", expires=seconds)
     ctx = {"url": url, "seconds": seconds, "connection": connection}
@@ -134,6 +137,7 @@ def object_upload(request: HttpRequest, connection: Connection) -> HttpResponse:
     require_confirmation(request, connection)
     key = prefix + (request.POST.get("name") or upload.name or "upload")
     with engine(connection) as adapter:
+        require_style(adapter, "objects")
         adapter.put_object(bucket, key, upload, upload.size, upload.content_type or "application/octet-stream")
     record("data.upload", request=request, connection=connection, target=f"{bucket}/{key}", size=upload.size)
     messages.success(request, "Uploaded.")
@@ -147,6 +151,7 @@ def object_delete(request: HttpRequest, connection: Connection) -> HttpResponse:
     bucket, key = _object_target(request)
     require_confirmation(request, connection)
     with engine(connection) as adapter:
+        require_style(adapter, "objects")
         meta = adapter.head_object(bucket, key)
         adapter.delete_object(bucket, key)
     record(

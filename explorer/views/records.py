@@ -16,7 +16,7 @@ from connections.engines import EngineError, cursor
 from connections.engines.browse import TableInfo
 from connections.models import Connection
 from explorer import params
-from explorer.views.common import can_write, engine, explorer_view, require_confirmation
+from explorer.views.common import can_write, engine, explorer_view, require_confirmation, require_style
 
 MAX_VALUE_CHARS = 10_000_000
 
@@ -70,6 +70,7 @@ def record_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
     ns, obj = _target(request)
     key = _key(request)
     with engine(connection) as adapter:
+        require_style(adapter, "table", "documents")
         info: TableInfo = adapter.describe(ns, obj)
         if request.method == "POST":
             if not can_write(connection):
@@ -153,6 +154,7 @@ def record_delete(request: HttpRequest, connection: Connection) -> HttpResponse:
     key = _key(request)
     require_confirmation(request, connection)
     with engine(connection) as adapter:
+        require_style(adapter, "table", "documents")
         before = adapter.delete(ns, obj, key)
     record("data.delete", request=request, connection=connection, target=f"{ns}.{obj}", key=key, before=before)
     messages.success(request, "Deleted.")
@@ -165,6 +167,7 @@ def record_delete(request: HttpRequest, connection: Connection) -> HttpResponse:
 def record_new(request: HttpRequest, connection: Connection) -> HttpResponse:
     ns, obj = _target(request)
     with engine(connection) as adapter:
+        require_style(adapter, "table", "documents")
         info: TableInfo = adapter.describe(ns, obj)
         if not info.editable:
             raise EngineError("Rows can only be added to tables with a key.", kind="config")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from django.urls import reverse
 
@@ -12,7 +14,26 @@ from tests.fixtures import People, client_for
 
 
 def connection_pages(pk: int) -> list[str]:
-    return [reverse(n, args=[pk]) for n in ("connections:detail", "connections:edit", "connections:delete")]
+    """Pages of one SQLite connection (its file holds table t with row id 1)."""
+    from connections.engines import cursor
+
+    names = (
+        "connections:detail",
+        "connections:edit",
+        "connections:delete",
+        "explorer:browse",
+        "explorer:count",
+        "explorer:record",
+        "explorer:record_new",
+        "explorer:export",
+    )
+    query = "?" + urlencode({"ns": "main", "obj": "t", "key": cursor.encode({"id": 1})})
+    return [reverse(n, args=[pk]) + query for n in names]
+
+
+def other_style_pages(pk: int) -> list[str]:
+    names = ("explorer:key", "explorer:object", "explorer:object_download")
+    return [reverse(n, args=[pk]) + "?ns=0&key=k" for n in names]
 
 
 def app_pages() -> list[str]:
@@ -42,13 +63,30 @@ def post_actions(conn: Connection, people: People) -> list[tuple[str, dict[str, 
     ]
 
 
+def explorer_writes(conn: Connection) -> list[tuple[str, dict[str, str]]]:
+    from connections.engines import cursor
+
+    return [
+        (reverse("explorer:record_delete", args=[conn.pk]) + "?ns=main&obj=t", {"key": cursor.encode({"id": 1})}),
+        (
+            reverse("explorer:record", args=[conn.pk]) + "?ns=main&obj=t",
+            {"key": cursor.encode({"id": 1}), "v:name": "y"},
+        ),
+        (reverse("explorer:record_new", args=[conn.pk]) + "?ns=main&obj=t", {"v:name": "z"}),
+        (reverse("explorer:key_edit", args=[conn.pk]), {"ns": "0", "key": "k", "action": "delete"}),
+        (reverse("explorer:object_delete", args=[conn.pk]), {"ns": "b", "key": "k"}),
+        (reverse("explorer:object_upload", args=[conn.pk]), {"ns": "b"}),
+    ]
+
+
 def test_anonymous_visitors_are_sent_to_login_everywhere(acme_sqlite: Connection, people: People) -> None:
     client = client_for(None)
-    for url in [*app_pages(), *connection_pages(acme_sqlite.pk), reverse("accounts:team", args=[people.acme.pk])]:
+    pages = [*app_pages(), *connection_pages(acme_sqlite.pk), *other_style_pages(acme_sqlite.pk)]
+    for url in [*pages, reverse("accounts:team", args=[people.acme.pk])]:
         response = client.get(url)
         assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("login")), url
-    for url, data in post_actions(acme_sqlite, people):
+    for url, data in [*post_actions(acme_sqlite, people), *explorer_writes(acme_sqlite)]:
         response = client.post(url, data)
         assert response.status_code == 302 and response["Location"].startswith(reverse("login")), url
     assert Connection.objects.filter(pk=acme_sqlite.pk).exists()
@@ -56,9 +94,10 @@ def test_anonymous_visitors_are_sent_to_login_everywhere(acme_sqlite: Connection
 
 def test_another_teams_admin_gets_404_for_every_object(acme_sqlite: Connection, people: People) -> None:
     client = client_for(people.charlie)
-    for url in [*connection_pages(acme_sqlite.pk), reverse("accounts:team", args=[people.acme.pk])]:
+    pages = [*connection_pages(acme_sqlite.pk), *other_style_pages(acme_sqlite.pk)]
+    for url in [*pages, reverse("accounts:team", args=[people.acme.pk])]:
         assert client.get(url).status_code == 404, url
-    for url, data in post_actions(acme_sqlite, people):
+    for url, data in [*post_actions(acme_sqlite, people), *explorer_writes(acme_sqlite)]:
         assert client.post(url, data).status_code == 404, url
     assert Connection.objects.filter(pk=acme_sqlite.pk).exists()
     assert Membership.objects.get(user=people.carol).role == Role.VIEWER
@@ -89,6 +128,12 @@ def test_editors_and_viewers_can_look_and_test_but_not_administer(
     for url, data in post_actions(acme_sqlite, people)[1:]:
         assert client.post(url, data).status_code == 403, url
     assert Connection.objects.filter(pk=acme_sqlite.pk).exists()
+    if who == "carol":
+        for url, data in explorer_writes(acme_sqlite):
+            assert client.post(url, data).status_code == 403, url
+    import sqlite3
+
+    assert sqlite3.connect(acme_sqlite.database).execute("SELECT id, name FROM t").fetchall() == [(1, "x")]
     assert Membership.objects.get(user=people.carol).role == Role.VIEWER
 
 
@@ -96,6 +141,13 @@ def test_admins_reach_every_page(acme_sqlite: Connection, people: People) -> Non
     client = client_for(people.alice)
     for url in [*app_pages(), *connection_pages(acme_sqlite.pk), reverse("accounts:team", args=[people.acme.pk])]:
         assert client.get(url).status_code == 200, url
+
+
+def test_pages_of_another_engine_family_explain_themselves(acme_sqlite: Connection, people: People) -> None:
+    client = client_for(people.alice)
+    for url in other_style_pages(acme_sqlite.pk):
+        response = client.get(url)
+        assert response.status_code == 400 and b"SQLite" in response.content, url
 
 
 def test_a_grant_narrows_an_editor_to_viewer_on_one_connection(acme_sqlite: Connection, people: People) -> None:
