@@ -83,6 +83,14 @@ class Adapter:
     def close(self) -> None:
         """Release any open client; safe to call twice."""
 
+    def reset(self) -> bool:
+        """End any transaction so the adapter can be reused; False if it cannot be."""
+        return True
+
+    def healthy(self) -> bool:
+        """Whether a pooled adapter can still talk to its server (cheap)."""
+        return True
+
     def __enter__(self) -> Adapter:
         return self
 

@@ -225,6 +225,9 @@ class TableBrowsing:
     def describe(self, ns: str, obj: str) -> TableInfo:
         raise NotImplementedError
 
+    def prime(self, info: TableInfo) -> None:
+        """Accept a description read earlier (a cache), so this adapter need not read the catalog."""
+
     def page(self, ns: str, obj: str, request: PageRequest) -> Page:
         raise NotImplementedError
 

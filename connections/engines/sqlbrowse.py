@@ -78,11 +78,27 @@ class SqlBrowsing(TableBrowsing):
     def _returning(self) -> bool:
         return False
 
+    def reset(self) -> bool:
+        self._rollback()
+        self.__dict__.pop("_describe_cache", None)
+        return True
+
+    def healthy(self) -> bool:
+        try:
+            self._execute("SELECT 1")
+            self._rollback()
+            return True
+        except EngineError:
+            return False
+
     def _describe(self, ns: str, obj: str) -> TableInfo:
         """Columns, key, foreign keys and indexes from the engine's catalog."""
         raise NotImplementedError
 
     # ---- shared behaviour ---------------------------------------------------------------
+    def prime(self, info: TableInfo) -> None:
+        self.__dict__.setdefault("_describe_cache", {})[(info.namespace, info.name)] = info
+
     def describe(self, ns: str, obj: str) -> TableInfo:
         """The catalog read once per adapter (one request), however many times a view asks."""
         cache: dict[tuple[str, str], TableInfo] = self.__dict__.setdefault("_describe_cache", {})

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from django import template
+from django.utils.safestring import mark_safe
 
 from explorer.cells import Cell, cell
 
@@ -50,3 +52,33 @@ def get_item(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+def _cells_html(values: Any) -> str:
+    out = []
+    for value in values:
+        c = cell(value)
+        if c.cut:
+            size = c.length if isinstance(c.length, int) else "?"
+            out.append(
+                f'<td class="{c.css}" title="cut: {size} bytes in full">{escape(c.text)}'
+                '<span class="cutmark">…</span></td>'
+            )
+        else:
+            out.append(f'<td class="{c.css}">{escape(c.text)}</td>')
+    return "".join(out)
+
+
+@register.simple_tag
+def grid_rows(rows: Any, record_base: str) -> str:
+    """The grid's <tr>s, built in Python: the template engine is slow at 100 x N cells.
+
+    Every value and URL is escaped with html.escape(quote=True) before the result is
+    marked safe; the only unescaped parts are this function's own literals.
+    """
+    base = escape(record_base)
+    out = []
+    for row in rows:
+        link = f'<a href="{base}&amp;key={escape(row["key"])}" title="Open">›</a>' if row["key"] else ""
+        out.append(f'<tr><td class="rowlink">{link}</td>{_cells_html(row["cells"])}</tr>')
+    return mark_safe("".join(out))  # noqa: S308 - built from escaped values only

@@ -14,8 +14,9 @@ from django.shortcuts import render
 
 from accounts.access import get_connection_for
 from accounts.models import Role
-from connections.engines import Adapter, EngineError
+from connections.engines import EngineError
 from connections.models import Connection
+from explorer import pool
 
 log = logging.getLogger(__name__)
 STATUS_FOR_KIND = {"config": 400, "permission": 403, "database": 404}
@@ -35,12 +36,9 @@ def can_write(connection: Connection) -> bool:
 
 @contextmanager
 def engine(connection: Connection) -> Iterator[Any]:
-    """Open the connection's adapter; viewers get the read-only credential and session."""
-    adapter: Adapter = connection.adapter(read_only=not can_write(connection))
-    try:
+    """An adapter for the connection; viewers get the read-only credential and session."""
+    with pool.checkout(connection, read_only=not can_write(connection)) as adapter:
         yield adapter
-    finally:
-        adapter.close()
 
 
 STYLE_NAMES = {"table": "tables", "documents": "collections", "keys": "keys", "objects": "buckets and objects"}

@@ -14,15 +14,15 @@ from audit.record import record
 from connections.engines import cursor
 from connections.engines.browse import FILTER_OPS, PageRequest, TableInfo
 from connections.models import Connection
-from explorer import params
+from explorer import catalog, params
 from explorer.views import keys, objects
 from explorer.views.common import can_write, engine, explorer_view, require_style
 
 
 def _grid_context(request: HttpRequest, connection: Connection, adapter: Any, ns: str, obj: str) -> dict[str, Any]:
-    info: TableInfo = adapter.describe(ns, obj)
+    info: TableInfo = catalog.describe(connection, adapter, ns, obj)
     preq: PageRequest = params.page_request(request.GET)
-    page = adapter.page(ns, obj, preq)
+    page = catalog.page(connection, adapter, ns, obj, preq)
     shown = [c for c in info.columns if not preq.columns or c.name in preq.columns]
     query = request.GET
     return {
@@ -33,6 +33,7 @@ def _grid_context(request: HttpRequest, connection: Connection, adapter: Any, ns
             {"cells": row, "key": cursor.encode(key) if key else ""}
             for row, key in zip(page.rows, page.keys, strict=False)
         ],
+        "record_base": params.link("explorer:record", connection.pk, ns=ns, obj=obj),
         "all_columns": info.columns,
         "shown_columns": [c.name for c in shown],
         "filters": list(preq.filters) + [None],

@@ -15,7 +15,7 @@ from audit.record import record
 from connections.engines import EngineError, cursor
 from connections.engines.browse import TableInfo
 from connections.models import Connection
-from explorer import params
+from explorer import catalog, params
 from explorer.views.common import can_write, engine, explorer_view, require_confirmation, require_style
 
 MAX_VALUE_CHARS = 10_000_000
@@ -71,7 +71,7 @@ def record_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
     key = _key(request)
     with engine(connection) as adapter:
         require_style(adapter, "table", "documents")
-        info: TableInfo = adapter.describe(ns, obj)
+        info: TableInfo = catalog.describe(connection, adapter, ns, obj)
         if request.method == "POST":
             if not can_write(connection):
                 return HttpResponse("Editing needs the editor role.", status=403)
@@ -168,7 +168,7 @@ def record_new(request: HttpRequest, connection: Connection) -> HttpResponse:
     ns, obj = _target(request)
     with engine(connection) as adapter:
         require_style(adapter, "table", "documents")
-        info: TableInfo = adapter.describe(ns, obj)
+        info: TableInfo = catalog.describe(connection, adapter, ns, obj)
         if not info.editable:
             raise EngineError("Rows can only be added to tables with a key.", kind="config")
         if request.method == "POST":
