@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 
@@ -9,6 +10,8 @@ from bench import common
 
 
 def main() -> int:
+    # Ctrl-C or a kill still runs the `finally` that stops every server.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     common.setup_django()
     from bench import grid, keys_and_objects
     from tests.services import Stack
@@ -17,16 +20,18 @@ def main() -> int:
     results: list[common.Result] = []
     try:
         started = time.monotonic()
-        servers = stack.start()
+        servers = stack.start(sys.argv[1:] or None)
         print(f"servers up in {time.monotonic() - started:.0f} s")
         app = common.LiveApp()
-        for name, run in [
-            ("PostgreSQL grid", lambda: grid.postgresql(app, servers["postgresql"])),
-            ("MariaDB grid", lambda: grid.mysql(app, servers["mysql"])),
-            ("MongoDB grid", lambda: grid.mongodb(app, servers["mongodb"])),
-            ("Redis key tree", lambda: keys_and_objects.redis_tree(servers["redis"])),
-            ("S3 prefix", lambda: keys_and_objects.s3_prefix(servers["s3"])),
-        ]:
+        benches = {
+            "postgresql": ("PostgreSQL grid", lambda: grid.postgresql(app, servers["postgresql"])),
+            "mysql": ("MariaDB grid", lambda: grid.mysql(app, servers["mysql"])),
+            "mongodb": ("MongoDB grid", lambda: grid.mongodb(app, servers["mongodb"])),
+            "redis": ("Redis key tree", lambda: keys_and_objects.redis_tree(servers["redis"])),
+            "s3": ("S3 prefix", lambda: keys_and_objects.s3_prefix(servers["s3"])),
+        }
+        chosen = sys.argv[1:] or list(benches)  # e.g. `python -m bench redis s3`
+        for name, run in (benches[c] for c in chosen):
             print(f"{name} ...", flush=True)
             for result in run():
                 results.append(result)

@@ -12,7 +12,7 @@ done
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "dbdeck's tests need these Debian packages: ${missing[*]}" >&2
-  echo "Install them with: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  echo "Install them with: sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
   exit 1
 fi
 echo "Installing Debian packages: ${missing[*]}"

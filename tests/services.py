@@ -103,8 +103,9 @@ class Process:
         user: str | None = None,
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
+        stop_signal: int = signal.SIGTERM,
     ) -> None:
-        self.name, self.log = name, log
+        self.name, self.log, self.stop_signal = name, log, stop_signal
         kwargs: dict[str, Any] = {}
         if user and os.geteuid() == 0:
             kwargs.update(user=user, group=pwd.getpwnam(user).pw_gid, extra_groups=[])
@@ -123,7 +124,7 @@ class Process:
         if self.proc.poll() is not None:
             return
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            os.killpg(self.proc.pid, self.stop_signal)
         try:
             self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -236,7 +237,8 @@ def start_postgresql(stack: list[Process], dirs: list[Path]) -> Server:
         "-c",
         "log_min_messages=warning",
     ]
-    process = Process("postgresql", argv, root / "server.log", user=user)
+    # SIGINT is PostgreSQL's fast shutdown; SIGTERM ("smart") waits for every client a test left open.
+    process = Process("postgresql", argv, root / "server.log", user=user, stop_signal=signal.SIGINT)
     stack.append(process)
 
     def connect(dbname: str = "postgres") -> Any:
@@ -307,6 +309,10 @@ def start_mysql(stack: list[Process], dirs: list[Path]) -> Server:
     password = secrets.token_urlsafe(18)
     conn = pymysql.connect(unix_socket=str(sock), user="root", autocommit=True)
     with conn.cursor() as cur:
+        # mariadb-install-db leaves password-less root accounts that TCP could reach; root stays socket-only.
+        cur.execute("SELECT Host FROM mysql.user WHERE User = 'root' AND Host <> 'localhost'")
+        for (host,) in cur.fetchall():
+            cur.execute("DROP USER %s@%s", ("root", host))
         for host in ("%", "localhost", "127.0.0.1"):
             cur.execute("CREATE USER %s@%s IDENTIFIED BY %s", ("dbdeck", host, password))
             cur.execute("GRANT ALL PRIVILEGES ON *.* TO %s@%s WITH GRANT OPTION", ("dbdeck", host))
@@ -435,6 +441,10 @@ STARTERS: dict[str, Callable[[list[Process], list[Path]], Server]] = {
 }
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")  # pytest then tears its fixtures down
+
+
 class Stack:
     """Starts the servers concurrently and stops every one of them, whatever happened."""
 
@@ -443,6 +453,9 @@ class Stack:
         self.dirs: list[Path] = []
         self._lock = threading.Lock()
         atexit.register(self.stop)
+        # SIGTERM (e.g. from `timeout`) would otherwise end Python without finalizers or atexit, orphaning servers.
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _interrupt)
 
     def start(self, engines: list[str] | None = None) -> dict[str, Server]:
         names = engines or list(STARTERS)
@@ -450,14 +463,17 @@ class Stack:
         errors: dict[str, BaseException] = {}
 
         def run(name: str) -> None:
+            # Registered under the lock when done, so a stop() racing a late thread still finds them (atexit).
             local: list[Process] = []
+            local_dirs: list[Path] = []
             try:
-                results[name] = STARTERS[name](local, self.dirs)
+                results[name] = STARTERS[name](local, local_dirs)
             except BaseException as exc:  # reported below, after every thread finished
                 errors[name] = exc
             finally:
                 with self._lock:
                     self.processes.extend(local)
+                    self.dirs.extend(local_dirs)
 
         threads = [threading.Thread(target=run, args=(n,), name=f"start-{n}") for n in names]
         for t in threads:

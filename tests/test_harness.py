@@ -9,6 +9,8 @@ import pytest
 import redis
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from tests.services import Servers
 
@@ -21,6 +23,9 @@ def test_postgresql_preloads_pg_stat_statements_and_has_hypopg(servers: Servers)
             assert "pg_stat_statements" in cur.fetchone()[0]
             cur.execute("SELECT extname FROM pg_extension ORDER BY 1")
             assert {"hypopg", "pg_stat_statements"} <= {r[0] for r in cur.fetchall()}
+            cur.execute("CREATE TEMP TABLE t (a int)")
+            cur.execute("SELECT indexname FROM hypopg_create_index('CREATE INDEX ON t (a)')")
+            assert "btree_t_a" in cur.fetchone()[0]
     with pytest.raises(psycopg2.OperationalError, match="password"):
         psycopg2.connect(host=pg.host, port=pg.port, user=pg.username, password="wrong", dbname=pg.database)
 
@@ -30,13 +35,16 @@ def test_mariadb_enforces_its_password(servers: Servers) -> None:
     pymysql.connect(host=my.host, port=my.port, user=my.username, password=my.password).close()
     with pytest.raises(pymysql.err.OperationalError):
         pymysql.connect(host=my.host, port=my.port, user=my.username, password="wrong")
+    with pytest.raises(pymysql.err.OperationalError):  # root is for provisioning over the socket only
+        pymysql.connect(host=my.host, port=my.port, user="root", password="")
 
 
 def test_redis_enforces_its_password(servers: Servers) -> None:
     rs = servers.redis
     assert redis.Redis(host=rs.host, port=rs.port, password=rs.password).ping()
     with pytest.raises(redis.AuthenticationError):
-        redis.Redis(host=rs.host, port=rs.port, password="wrong").ping()
+        # redis-py retries AuthenticationError with backoff by default (~4 s); once is enough here.
+        redis.Redis(host=rs.host, port=rs.port, password="wrong", retry=Retry(NoBackoff(), 0)).ping()
 
 
 def test_secantusdb_enforces_its_password(servers: Servers) -> None:
