@@ -109,16 +109,17 @@ class Process:
         kwargs: dict[str, Any] = {}
         if user and os.geteuid() == 0:
             kwargs.update(user=user, group=pwd.getpwnam(user).pw_gid, extra_groups=[])
-        self.proc = subprocess.Popen(
-            argv,
-            stdout=open(log, "ab"),
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            env=env,
-            cwd=cwd,
-            **kwargs,
-        )
+        with open(log, "ab") as output:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                argv,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env=env,
+                cwd=cwd,
+                **kwargs,
+            )
 
     def stop(self) -> None:
         if self.proc.poll() is not None:
@@ -355,6 +356,11 @@ def start_redis(stack: list[Process], dirs: list[Path]) -> Server:
     return Server("redis", "127.0.0.1", port, "", password, "0")
 
 
+def _ping(client: Any) -> None:
+    with client:
+        client.admin.command("ping")
+
+
 def start_mongodb(stack: list[Process], dirs: list[Path]) -> Server:
     from pymongo import MongoClient
 
@@ -380,7 +386,7 @@ def start_mongodb(stack: list[Process], dirs: list[Path]) -> Server:
     # Users are provisioned on an open server, which then restarts with --auth enforced.
     setup = Process("secantus-setup", base, root / "setup.log", cwd=root)
     try:
-        _wait(setup, lambda: client().admin.command("ping"), "SecantusDB")
+        _wait(setup, lambda: _ping(client()), "SecantusDB")
         with client() as c:
             c.admin.command("createUser", "dbdeck", pwd=password, roles=["root"])
     finally:
@@ -388,7 +394,7 @@ def start_mongodb(stack: list[Process], dirs: list[Path]) -> Server:
     process = Process("secantus", [*base, "--auth"], root / "server.log", cwd=root)
     stack.append(process)
     auth = {"username": "dbdeck", "password": password, "authSource": "admin"}
-    _wait(process, lambda: client(**auth).admin.command("ping"), "SecantusDB (auth)")
+    _wait(process, lambda: _ping(client(**auth)), "SecantusDB (auth)")
     return Server("mongodb", "127.0.0.1", port, "dbdeck", password, "dbdeck_test", {"auth_source": "admin"})
 
 
