@@ -229,7 +229,7 @@ class MySQLAdapter(SqlBrowsing, Adapter):
     def _literal(self, value: Any) -> str:
         if isinstance(value, dict | list):
             value = json.dumps(value)
-        return str(self._conn().literal(value))
+        return str(self._conn().escape(value))
 
     def _insert_returning_key(self, source: str, columns: list[str], args: list[Any], info: TableInfo) -> dict:
         cols = ", ".join(quote_ident(c) for c in columns)
