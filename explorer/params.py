@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.http import QueryDict
@@ -76,3 +77,12 @@ def link(view: str, pk: int, **query: object) -> str:
         else:
             pairs.append((key, str(value)))
     return reverse(view, args=[pk]) + ("?" + urlencode(pairs) if pairs else "")
+
+
+def crumbs(prefix: str, separator: str, url_for: Callable[[str], str]) -> list[tuple[str, str]]:
+    """(segment, url) for each level of a key or object prefix, e.g. a/b/ -> a, a/b."""
+    trail, so_far = [], ""
+    for part in (p for p in prefix.split(separator) if p):
+        so_far += part + separator
+        trail.append((part, url_for(so_far)))
+    return trail

@@ -55,6 +55,7 @@ def run_export(export_id: int) -> str:
                 )
             else:
                 chunks = csv_lines(columns, rows)
+            header_chunks = 1 if export.format == ExportFormat.CSV else 0  # CSV's first chunk is its header
             written = count = 0
             last = time.monotonic()
             with open(path, "wb") as out:
@@ -64,9 +65,10 @@ def run_export(export_id: int) -> str:
                     count += 1
                     if time.monotonic() - last > PROGRESS_EVERY_S:
                         last = time.monotonic()
-                        rows_done = count - 1 if export.format == ExportFormat.CSV else count
-                        Export.objects.filter(pk=export.pk).update(rows_written=rows_done, bytes_written=written)
-        rows_done = count - 1 if export.format == ExportFormat.CSV else count
+                        Export.objects.filter(pk=export.pk).update(
+                            rows_written=count - header_chunks, bytes_written=written
+                        )
+        rows_done = count - header_chunks
         Export.objects.filter(pk=export.pk).update(
             status=ExportStatus.DONE, rows_written=rows_done, bytes_written=written, finished_at=timezone.now()
         )

@@ -72,10 +72,10 @@ class MySQLAdapter(SqlBrowsing, Adapter):
         like_escape="",
     )
 
+    driver_error = pymysql.MySQLError
+
     def __init__(self, params: Any) -> None:
         super().__init__(params)
-        self._db: Any = None
-        self._rows_affected = 0
         self.is_mariadb = False
 
     def _conn(self) -> Any:
@@ -157,15 +157,6 @@ class MySQLAdapter(SqlBrowsing, Adapter):
             return unreachable(self.params)
         return EngineError(f"MySQL said: {message}", kind="config")
 
-    def close(self) -> None:
-        if self._db is not None:
-            try:
-                self._db.rollback()
-                self._db.close()
-            except pymysql.MySQLError:
-                pass
-            self._db = None
-
     def check(self) -> ServerInfo:
         conn = self._conn()
         try:
@@ -190,22 +181,6 @@ class MySQLAdapter(SqlBrowsing, Adapter):
             error = self._translate(exc)
             self._rollback()
             raise error from None
-
-    def _rowcount(self) -> int:
-        return self._rows_affected
-
-    def _commit(self) -> None:
-        try:
-            self._conn().commit()
-        except pymysql.MySQLError as exc:
-            raise self._translate(exc) from None
-
-    def _rollback(self) -> None:
-        if self._db is not None:
-            try:
-                self._db.rollback()
-            except pymysql.MySQLError:
-                pass
 
     def _stream(self, sql: str, args: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         conn = self._conn()

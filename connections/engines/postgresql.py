@@ -49,10 +49,7 @@ class PostgreSQLAdapter(SqlBrowsing, Adapter):
     supports_explain_analyze = True
     dialect = Dialect(quote=quote_ident, placeholder="%s", as_text="{}::text", like="ILIKE")
 
-    def __init__(self, params: Any) -> None:
-        super().__init__(params)
-        self._db: Any = None
-        self._rows_affected = 0
+    driver_error = psycopg2.Error
 
     # ---- connection ---------------------------------------------------------------
     def _conn(self) -> Any:
@@ -124,16 +121,6 @@ class PostgreSQLAdapter(SqlBrowsing, Adapter):
         message = first_line(getattr(exc, "pgerror", None) or exc).removeprefix("ERROR:").strip()
         return EngineError(f"PostgreSQL said: {message}", kind="config")
 
-    def close(self) -> None:
-        if self._db is not None:
-            try:
-                if not self._db.closed:
-                    self._db.rollback()
-                    self._db.close()
-            except psycopg2.Error:
-                pass
-            self._db = None
-
     def check(self) -> ServerInfo:
         conn = self._conn()
         try:
@@ -165,22 +152,6 @@ class PostgreSQLAdapter(SqlBrowsing, Adapter):
     @staticmethod
     def _value(value: Any) -> Any:
         return bytes(value) if isinstance(value, memoryview) else value
-
-    def _rowcount(self) -> int:
-        return self._rows_affected
-
-    def _commit(self) -> None:
-        try:
-            self._conn().commit()
-        except psycopg2.Error as exc:
-            raise self._translate(exc) from None
-
-    def _rollback(self) -> None:
-        if self._db is not None and not self._db.closed:
-            try:
-                self._db.rollback()
-            except psycopg2.Error:
-                pass
 
     def _stream(self, sql: str, args: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         conn = self._conn()

@@ -36,20 +36,51 @@ LEN_ALIAS = "__dbdeck_len{}"
 class SqlBrowsing(TableBrowsing):
     browse_style = "table"
     dialect: Dialect
+    driver_error: type[Exception] = Exception  # the driver's base error class
 
-    # ---- hooks each SQL adapter implements -------------------------------------------
-    def _execute(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run one tagged statement in the current transaction and return its rows (if any)."""
-        raise NotImplementedError
+    def __init__(self, params: Any) -> None:
+        super().__init__(params)  # type: ignore[call-arg]  # reaches Adapter.__init__
+        self._db: Any = None  # the DB-API connection, opened lazily by _conn()
+        self._rows_affected = 0
 
+    # ---- the DB-API connection's life, the same for every driver ----------------------
     def _rowcount(self) -> int:
         """Rows affected by the last `_execute`."""
-        raise NotImplementedError
+        return self._rows_affected
 
     def _commit(self) -> None:
-        raise NotImplementedError
+        try:
+            self._conn().commit()
+        except self.driver_error as exc:
+            raise self._translate(exc) from None
 
     def _rollback(self) -> None:
+        if self._db is not None:
+            try:
+                self._db.rollback()
+            except self.driver_error:
+                pass  # a dead connection has nothing to roll back
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._rollback()
+            try:
+                self._db.close()
+            except self.driver_error:
+                pass
+            self._db = None
+
+    # ---- hooks each SQL adapter implements -------------------------------------------
+    def _conn(self) -> Any:
+        """The open DB-API connection: connected on first use, with timeouts and read-only session."""
+        raise NotImplementedError
+
+    def _translate(self, exc: Exception) -> EngineError:
+        """A driver error as an EngineError whose message is safe to show."""
+        raise NotImplementedError
+
+    def _execute(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one tagged statement in the current transaction and return its rows (if any)."""
         raise NotImplementedError
 
     def _stream(self, sql: str, args: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
@@ -74,9 +105,6 @@ class SqlBrowsing(TableBrowsing):
 
     def _insert_returning_key(self, source: str, columns: list[str], args: list[Any], info: TableInfo) -> dict:
         raise NotImplementedError
-
-    def _returning(self) -> bool:
-        return False
 
     def reset(self) -> bool:
         self._rollback()
@@ -236,11 +264,9 @@ class SqlBrowsing(TableBrowsing):
     def _fetch_one(self, ns: str, obj: str, info: TableInfo, key: dict[str, Any], cap: int) -> dict[str, Any] | None:
         where, args = self._key_where(info, key)
         select = []
-        for i, column in enumerate(info.columns):
+        for column in info.columns:
             value_sql, length_sql = self._cell(column, cap)
-            select.append(value_sql)
-            select.append(length_sql or "NULL")
-            del i
+            select.extend((value_sql, length_sql or "NULL"))
         rows = self._execute(f"SELECT {', '.join(select)} FROM {self._source(ns, obj)} WHERE {where} LIMIT 2", args)
         if len(rows) != 1:
             return None

@@ -45,10 +45,10 @@ class SQLiteAdapter(SqlBrowsing, Adapter):
         row_values=sqlite3.sqlite_version_info >= (3, 15),
     )
 
+    driver_error = sqlite3.Error
+
     def __init__(self, params: Any) -> None:
         super().__init__(params)
-        self._db: sqlite3.Connection | None = None
-        self._rows_affected = 0
         self._deadline = 0.0
 
     def _conn(self) -> sqlite3.Connection:
@@ -103,15 +103,6 @@ class SQLiteAdapter(SqlBrowsing, Adapter):
             return EngineError("The SQLite file is locked by another writer; try again.", kind="timeout")
         return EngineError(f"SQLite said: {text}", kind="config")
 
-    def close(self) -> None:
-        if self._db is not None:
-            try:
-                self._db.rollback()
-                self._db.close()
-            except sqlite3.Error:
-                pass
-            self._db = None
-
     def check(self) -> ServerInfo:
         db = self._conn()
         started = time.perf_counter()
@@ -137,22 +128,6 @@ class SQLiteAdapter(SqlBrowsing, Adapter):
             raise error from None
         finally:
             self._deadline = 0.0
-
-    def _rowcount(self) -> int:
-        return self._rows_affected
-
-    def _commit(self) -> None:
-        try:
-            self._conn().commit()
-        except sqlite3.Error as exc:
-            raise self._translate(exc) from None
-
-    def _rollback(self) -> None:
-        if self._db is not None:
-            try:
-                self._db.rollback()
-            except sqlite3.Error:
-                pass
 
     def _stream(self, sql: str, args: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         # Exports are long by nature: no per-statement deadline, rows arrive as the cursor steps.

@@ -12,11 +12,6 @@ register = template.Library()
 
 
 @register.filter
-def as_cell(value: Any) -> Cell:
-    return cell(value)
-
-
-@register.filter
 def as_pretty_cell(value: Any) -> Cell:
     return cell(value, pretty=True, hex_bytes=4096)
 

@@ -40,10 +40,7 @@ def key_tree(request: HttpRequest, connection: Connection, adapter: Any) -> Http
         cursor=request.GET.get("scan") or None,
         separator=separator,
     )
-    crumbs, acc = [], ""
-    for part in [p for p in prefix.split(separator) if p] if prefix else []:
-        acc += part + separator
-        crumbs.append((part, params.without_paging(request.GET, prefix=acc, scan=None)))
+    crumbs = params.crumbs(prefix, separator, lambda acc: params.without_paging(request.GET, prefix=acc, scan=None))
     ctx = {
         "connection": connection,
         "style": "keys",

@@ -30,10 +30,9 @@ def listing(request: HttpRequest, connection: Connection, adapter: Any) -> HttpR
         return render(request, "explorer/objects.html", ctx)
     prefix = request.GET.get("prefix", "")
     result = adapter.list_objects(bucket, prefix=prefix, token=request.GET.get("token") or None)
-    crumbs, acc = [], ""
-    for part in [p for p in prefix.split("/") if p]:
-        acc += part + "/"
-        crumbs.append((part, params.link("explorer:browse", connection.pk, ns=bucket, prefix=acc)))
+    crumbs = params.crumbs(
+        prefix, "/", lambda acc: params.link("explorer:browse", connection.pk, ns=bucket, prefix=acc)
+    )
     ctx.update(
         {
             "prefix": prefix,
