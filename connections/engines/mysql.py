@@ -65,8 +65,8 @@ class MySQLAdapter(SqlBrowsing, Adapter):
     dialect = Dialect(
         quote=quote_ident,
         placeholder="%s",
-        nulls_last=False,
         row_values=False,
+        null_range_key_order=True,
         as_text="CAST({} AS CHAR)",
         like="LIKE",
         like_escape="",

@@ -29,8 +29,13 @@ from connections.engines.sqlkeyset import Dialect, OrderColumn, compile_filters,
 
 TAG = "/* dbdeck */ "
 REFERRER_COUNT_CAP = 1000
+# Output columns get positional aliases and order columns are qualified by TABLE_ALIAS:
+# ORDER BY binds an unqualified name to an output alias first, and a cut cell aliased
+# under its column's name would turn an index-ordered page into a full sort.
+CELL_ALIAS = "__dbdeck_c{}"
 KEY_ALIAS = "__dbdeck_k{}"
 LEN_ALIAS = "__dbdeck_len{}"
+TABLE_ALIAS = "__dbdeck_t"
 
 
 class SqlBrowsing(TableBrowsing):
@@ -95,6 +100,12 @@ class SqlBrowsing(TableBrowsing):
         """SQL for a key column: a quoted column, or the engine's row locator (ctid, rowid)."""
         return self.dialect.quote(name) if info.key_kind == "primary" else name
 
+    def _aliased_source(self, ns: str, obj: str) -> str:
+        return f"{self._source(ns, obj)} AS {self.dialect.quote(TABLE_ALIAS)}"
+
+    def _qualified(self, expr: str) -> str:
+        return f"{self.dialect.quote(TABLE_ALIAS)}.{expr}"
+
     def _cell(self, column: Column, cap: int) -> tuple[str, str | None]:
         """(value expression cut to `cap`, full-length expression or None) for a page column."""
         return self.dialect.quote(column.name), None
@@ -149,8 +160,9 @@ class SqlBrowsing(TableBrowsing):
             if request.sort not in by_name:
                 raise EngineError(f"There is no column {request.sort!r} to sort by.", kind="config")
             if request.sort not in info.key:
-                order.append(OrderColumn(self.dialect.quote(request.sort), nullable=by_name[request.sort].nullable))
-        order.extend(OrderColumn(self._key_expr(info, k)) for k in info.key)
+                column = by_name[request.sort]
+                order.append(OrderColumn(self._qualified(self.dialect.quote(column.name)), nullable=column.nullable))
+        order.extend(OrderColumn(self._qualified(self._key_expr(info, k))) for k in info.key)
         return order
 
     def page(self, ns: str, obj: str, request: PageRequest) -> Page:
@@ -161,7 +173,7 @@ class SqlBrowsing(TableBrowsing):
         lengths: dict[int, int] = {}
         for i, column in enumerate(shown):
             value_sql, length_sql = self._cell(column, request.cell_cap)
-            select.append(f"{value_sql} AS {self.dialect.quote(column.name)}")
+            select.append(f"{value_sql} AS {CELL_ALIAS.format(i)}")
             if length_sql:
                 lengths[i] = len(select)
                 select.append(f"{length_sql} AS {LEN_ALIAS.format(i)}")
@@ -172,10 +184,10 @@ class SqlBrowsing(TableBrowsing):
         select.extend(f"{col.sql} AS {KEY_ALIAS.format(i)}" for i, col in enumerate(order))
         position = tokens.decode(request.cursor) if request.cursor else None
         forward = request.direction != "prev"
-        sql, args = page_sql(
+        statements = page_sql(
             self.dialect,
             select=", ".join(select),
-            source=self._source(ns, obj),
+            source=self._aliased_source(ns, obj),
             order=order,
             position=position,
             forward=forward,
@@ -184,7 +196,11 @@ class SqlBrowsing(TableBrowsing):
             columns=names,
             limit=request.limit + 1,
         )
-        rows = self._execute(sql, args)
+        rows: list[tuple[Any, ...]] = []
+        for sql, args in statements:  # a second range runs only when the first runs out
+            rows.extend(self._execute(sql, args))
+            if len(rows) > request.limit:
+                break
         more = len(rows) > request.limit
         rows = rows[: request.limit]
         if not forward:
@@ -227,12 +243,12 @@ class SqlBrowsing(TableBrowsing):
     ) -> Page:
         offset = int(tokens.decode(request.cursor)) if request.cursor else 0
         where, args = compile_filters(self.dialect, request.filters, {c.name for c in info.columns})
-        sql = f"SELECT {', '.join(select)} FROM {self._source(ns, obj)}"
+        sql = f"SELECT {', '.join(select)} FROM {self._aliased_source(ns, obj)}"
         if where:
             sql += " WHERE " + " AND ".join(where)
         if request.sort:
-            self._order(info, request)  # validates the column
-            sql += f" ORDER BY {self.dialect.quote(request.sort)} {'DESC' if request.descending else 'ASC'}"
+            order = self._order(info, request)  # validates the column
+            sql += f" ORDER BY {order[0].sql} {'DESC' if request.descending else 'ASC'}"
         sql += f" LIMIT {int(request.limit) + 1} OFFSET {offset}"
         rows = self._execute(sql, args)
         more = len(rows) > request.limit
@@ -379,7 +395,7 @@ class SqlBrowsing(TableBrowsing):
         names = {c.name for c in info.columns}
         select = ", ".join(self.dialect.quote(c.name) for c in shown)
         where, args = compile_filters(self.dialect, request.filters, names)
-        sql = f"SELECT {select} FROM {self._source(ns, obj)}"
+        sql = f"SELECT {select} FROM {self._aliased_source(ns, obj)}"
         if where:
             sql += " WHERE " + " AND ".join(where)
         if info.key_kind != "none":

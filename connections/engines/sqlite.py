@@ -41,7 +41,6 @@ class SQLiteAdapter(SqlBrowsing, Adapter):
     dialect = Dialect(
         quote=quote_ident,
         placeholder="?",
-        nulls_last=sqlite3.sqlite_version_info >= (3, 30),
         row_values=sqlite3.sqlite_version_info >= (3, 15),
     )
 
