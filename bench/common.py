@@ -43,6 +43,26 @@ def median_ms(fn: Callable[[], Any], runs: int = 15, warmup: int = 3) -> float:
     return statistics.median(samples)
 
 
+def alternate(cases: dict[str, Callable[[], Any]], runs: int = 9, warmup: int = 2) -> dict[str, float]:
+    """Median milliseconds of each case, measured round-robin so drift hits every case alike.
+
+    Each round runs every case once, in an order that rotates from round to round, so no
+    case always runs first (cold) or right after another case's side effects.
+    """
+    names = list(cases)
+    for _ in range(warmup):
+        for name in names:
+            cases[name]()
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(runs):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            started = time.perf_counter()
+            cases[name]()
+            samples[name].append((time.perf_counter() - started) * 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
 def setup_django() -> None:
     """A throwaway metadata database, migrated, so benchmarks never touch var/."""
     os.environ.setdefault("DBDECK_VAR_DIR", tempfile.mkdtemp(prefix="dbdeck-bench-"))

@@ -10,7 +10,7 @@ import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bench.common import Result, median_ms
+from bench.common import LiveApp, Result, alternate, median_ms
 from connections.engines import open_adapter
 
 REDIS_KEYS = 1_000_000
@@ -41,7 +41,7 @@ def _first_page_peak(server: Any, db: int) -> tuple[float, int]:
     return ms, peak
 
 
-def redis_tree(server: Any) -> list[Result]:
+def redis_tree(app: LiveApp, server: Any) -> list[Result]:
     started = time.monotonic()
     _load_redis(server, 1, REDIS_KEYS // 10)
     _load_redis(server, 2, REDIS_KEYS)
@@ -71,7 +71,23 @@ def redis_tree(server: Any) -> list[Result]:
                 pass
 
     scan_ms = median_ms(full_scan, runs=3, warmup=0)
+    conn = app.connection(server, database="0")
+    http = alternate(
+        {
+            "big": lambda: app.get(f"/connections/{conn.pk}/browse/?ns=2"),
+            "small": lambda: app.get(f"/connections/{conn.pk}/browse/?ns=1"),
+        },
+        runs=9,
+    )
     return [
+        Result(
+            f"Redis {REDIS_KEYS:,} keys: key-tree page over HTTP vs {reference}",
+            http["big"],
+            scan_ms,
+            "ms",
+            "page < 100 ms",
+        ),
+        Result("Redis: key-tree page over HTTP, 1,000,000 vs 100,000 keys", http["big"], http["small"], "ms", "~1"),
         Result(
             f"Redis {REDIS_KEYS:,} keys: key tree first page vs {reference}",
             big_ms,
@@ -90,7 +106,7 @@ def redis_tree(server: Any) -> list[Result]:
     ]
 
 
-def s3_prefix(server: Any) -> list[Result]:
+def s3_prefix(app: LiveApp, server: Any) -> list[Result]:
     import boto3
     from botocore.config import Config
 
@@ -121,12 +137,21 @@ def s3_prefix(server: Any) -> list[Result]:
                     break
 
         full = median_ms(everything, runs=2, warmup=0)
+    conn = app.connection(server, database="")
+    page = median_ms(lambda: app.get(f"/connections/{conn.pk}/browse/?ns=bench&prefix=logs/"), runs=7, warmup=1)
     return [
+        Result(
+            f"S3 prefix of {S3_OBJECTS:,} objects: page over HTTP vs listing them all",
+            page,
+            full,
+            "ms",
+            "<< 1",
+        ),
         Result(
             f"S3 prefix of {S3_OBJECTS:,} objects: first page vs listing them all",
             first,
             full,
             "ms",
             "<< 1 (first page lists 1,000)",
-        )
+        ),
     ]
