@@ -37,7 +37,22 @@ def _looks_like_json(text: str) -> bool:
     return len(text) > 1 and text[0] in "{[" and text[-1] in "}]"
 
 
+NULL = Cell("null", "NULL")
+EMPTY = Cell("empty", "''")
+
+
 def cell(value: Any, *, pretty: bool = False, hex_bytes: int = HEX_PREVIEW_BYTES) -> Cell:
+    # The grid calls this for every cell of a page: plain text and numbers first, cheaply.
+    kind = type(value)
+    if kind is str and not pretty:
+        if not value:
+            return EMPTY
+        if value.isprintable():
+            return Cell("text", value)
+    elif kind is int or kind is float:
+        return Cell("number", str(value))
+    elif value is None:
+        return NULL
     cut, length = False, None
     if isinstance(value, Cut):
         cut, length, value = True, value.length, value.value
