@@ -121,6 +121,7 @@ def test_no_template_holds_inline_script_style_or_handlers(path: str) -> None:
     assert not re.search(r"\sstyle=", text), "style attribute"
     assert not re.search(r"\son[a-z]+\s*=", text), "inline event handler"
     assert "hx-on" not in text, "hx-on needs eval"
+    assert "javascript:" not in text, "javascript: URLs are inline script"
     assert not re.search(r"\|\s*safe\b", text), "|safe on data"
 
 
