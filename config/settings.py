@@ -140,7 +140,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 from csp.constants import NONCE, NONE, SELF  # noqa: E402
 
 INSTALLED_APPS += ["csp"]
-MIDDLEWARE += ["csp.middleware.CSPMiddleware", "config.headers.NoStoreMiddleware"]
+# Right after authentication (no-store needs request.user), so responses made by any later
+# middleware (login throttling, 2FA) get both headers too.
+_after_auth = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
+MIDDLEWARE[_after_auth:_after_auth] = ["csp.middleware.CSPMiddleware", "config.headers.NoStoreMiddleware"]
 TEMPLATES[0]["OPTIONS"]["context_processors"] += [  # type: ignore[index]
     "config.headers.csp_nonce",
     "config.headers.back_link",

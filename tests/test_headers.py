@@ -226,3 +226,12 @@ def test_the_500_page_links_home_without_a_request(people: People) -> None:
 
     body = loader.get_template("500.html").render()
     assert '<a href="/">Home</a>' in body and ">Back<" not in body
+
+
+def test_a_csrf_failure_renders_our_page_without_inline_styles(people: People) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(people.alice)
+    response = client.post(reverse("connections:create"), {}, HTTP_REFERER="http://testserver/connections/new/")
+    body = response.content.decode()
+    assert response.status_code == 403 and "This form has expired" in body
+    assert "<style" not in body and '<a href="http://testserver/connections/new/">Back</a>' in body
