@@ -9,6 +9,7 @@ import io
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +29,42 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def csv_lines(columns: list[str], rows: Iterable[list[Any]]) -> Iterator[bytes]:
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class FormulaGuard:
+    """Prefixes text cells a spreadsheet would run as a formula with ', counting them.
+
+    Only text is touched: numbers the driver returns as numbers (-2, -1.5, Decimal("-3"))
+    are data a spreadsheet should read as numbers. `raw` turns the guard off for machines.
+    """
+
+    raw: bool = False
+    cells: int = 0
+
+    def text(self, value: str) -> str:
+        if self.raw or not value.startswith(FORMULA_STARTS):
+            return value
+        self.cells += 1
+        return "'" + value
+
+
+def _csv_cell(value: Any, guard: FormulaGuard) -> Any:
+    is_text = isinstance(value, str | bytes | bytearray | memoryview)
+    value = _plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    if is_text and isinstance(value, str):
+        return guard.text(value)
+    return value
+
+
+def csv_lines(columns: list[str], rows: Iterable[list[Any]], guard: FormulaGuard | None = None) -> Iterator[bytes]:
+    guard = guard if guard is not None else FormulaGuard()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -38,14 +74,10 @@ def csv_lines(columns: list[str], rows: Iterable[list[Any]]) -> Iterator[bytes]:
         buffer.truncate()
         return data
 
-    writer.writerow(columns)
+    writer.writerow([guard.text(c) for c in columns])  # column names are text someone chose, too
     yield flush()
     for row in rows:
-        out = []
-        for value in row:
-            value = _plain(value)
-            out.append("" if value is None else json.dumps(value) if isinstance(value, dict | list) else value)
-        writer.writerow(out)
+        writer.writerow([_csv_cell(value, guard) for value in row])
         yield flush()
 
 

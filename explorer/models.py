@@ -28,6 +28,10 @@ class Export(models.Model):
     state = models.TextField(blank=True, help_text="The grid's query string: filters, sort, columns.")
     format = models.CharField(max_length=8, choices=ExportFormat.choices, default=ExportFormat.CSV)
     max_rows = models.PositiveIntegerField()
+    csv_raw = models.BooleanField(
+        default=False, help_text="CSV only: write text cells as they are, without neutralising formulas."
+    )
+    neutralised_cells = models.PositiveBigIntegerField(default=0)
     status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
     rows_written = models.PositiveBigIntegerField(default=0)
     bytes_written = models.PositiveBigIntegerField(default=0)
@@ -48,6 +52,18 @@ class Export(models.Model):
     @property
     def filename(self) -> str:
         return f"export-{self.pk}.{self.format}"
+
+    @property
+    def mode(self) -> str:
+        """What the file holds, as the status page and the audit trail name it."""
+        if self.format != ExportFormat.CSV:
+            return str(ExportFormat(self.format).label)
+        if self.csv_raw:
+            return "CSV, raw"
+        if self.status != ExportStatus.DONE:
+            return "CSV, formulas neutralised"  # the count is known once the file is complete
+        cells = "cell" if self.neutralised_cells == 1 else "cells"
+        return f"CSV, formulas neutralised ({self.neutralised_cells} {cells})"
 
     @property
     def percent(self) -> int | None:

@@ -16,7 +16,7 @@ from accounts.models import Role
 from audit.record import record
 from connections.engines import EngineError
 from explorer import params
-from explorer.export import csv_lines, insert_lines, json_lines
+from explorer.export import FormulaGuard, csv_lines, insert_lines, json_lines
 from explorer.models import Export, ExportFormat, ExportStatus
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ def run_export(export_id: int) -> str:
             columns = list(request.columns) or [c.name for c in info.columns]
             Export.objects.filter(pk=export.pk).update(estimated_rows=info.estimated_rows)
             rows = adapter.export(export.namespace, export.obj, request, export.max_rows)
+            guard = FormulaGuard(raw=export.csv_raw)
             if export.format == ExportFormat.JSONL:
                 chunks = json_lines(columns, rows)
             elif export.format == ExportFormat.SQL:
@@ -54,7 +55,7 @@ def run_export(export_id: int) -> str:
                     lambda row: adapter.insert_statement(export.namespace, export.obj, columns, row), rows
                 )
             else:
-                chunks = csv_lines(columns, rows)
+                chunks = csv_lines(columns, rows, guard)
             header_chunks = 1 if export.format == ExportFormat.CSV else 0  # CSV's first chunk is its header
             written = count = 0
             last = time.monotonic()
@@ -70,14 +71,21 @@ def run_export(export_id: int) -> str:
                         )
         rows_done = count - header_chunks
         Export.objects.filter(pk=export.pk).update(
-            status=ExportStatus.DONE, rows_written=rows_done, bytes_written=written, finished_at=timezone.now()
+            status=ExportStatus.DONE,
+            rows_written=rows_done,
+            bytes_written=written,
+            neutralised_cells=guard.cells,
+            finished_at=timezone.now(),
         )
+        export.status, export.neutralised_cells = ExportStatus.DONE, guard.cells
         record(
             "data.export",
             actor=export.user,
             connection=connection,
             target=f"{export.namespace}.{export.obj}",
             format=export.format,
+            mode=export.mode,
+            neutralised_cells=guard.cells,
             rows=rows_done,
             bytes=written,
         )

@@ -14,6 +14,7 @@ from django.shortcuts import render
 
 from accounts.access import get_connection_for
 from accounts.models import Role
+from config.headers import same_origin_referrer
 from connections.engines import EngineError
 from connections.models import Connection
 from explorer import pool
@@ -80,6 +81,6 @@ def explorer_view(need: Role = Role.VIEWER) -> Callable[..., Callable[..., HttpR
 
 
 def error_page(request: HttpRequest, connection: Connection, message: str, status: int) -> HttpResponse:
-    ctx = {"connection": connection, "message": message, "back": request.META.get("HTTP_REFERER", "")}
+    ctx = {"connection": connection, "message": message, "back": same_origin_referrer(request)}
     template = "explorer/error.html#message" if request.htmx else "explorer/error.html"
     return render(request, template, ctx, status=status)

@@ -41,8 +41,17 @@ def export_start(request: HttpRequest, connection: Connection) -> HttpResponse:
             except ValueError:
                 cap = _max_rows_setting()
             state = params.without_paging(request.GET).lstrip("?")
+            # Neutralising formulas is the default; raw is an explicit choice for machine readers.
+            csv_raw = fmt == ExportFormat.CSV and request.POST.get("csv_mode") == "raw"
             export = Export.objects.create(
-                connection=connection, user=request.user, namespace=ns, obj=obj, state=state, format=fmt, max_rows=cap
+                connection=connection,
+                user=request.user,
+                namespace=ns,
+                obj=obj,
+                state=state,
+                format=fmt,
+                max_rows=cap,
+                csv_raw=csv_raw,
             )
             transaction.on_commit(lambda: run_export.delay(export.pk))
             return redirect(export)

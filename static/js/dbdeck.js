@@ -24,4 +24,18 @@
     engine.addEventListener("change", sync);
     sync();
   }
+  // In place of inline handlers (the Content-Security-Policy forbids them). Delegated from the
+  // document, so buttons and fields that htmx swaps in later behave the same.
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!(target instanceof Element)) return;
+    var asking = target.closest("[data-confirm]");
+    if (asking && !window.confirm(asking.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      return;
+    }
+    var select = target.closest("[data-select-on-click]");
+    if (select && typeof select.select === "function") select.select();
+  }, true);
 })();
