@@ -10,5 +10,6 @@ urlpatterns = [
     path("<int:pk>/edit/", views.connection_edit, name="edit"),
     path("<int:pk>/test/", views.connection_test, name="test"),
     path("<int:pk>/delete/", views.connection_delete, name="delete"),
+    path("<int:pk>/move/", views.connection_move, name="move"),
     path("<int:pk>/grants/", views.connection_grant, name="grant"),
 ]

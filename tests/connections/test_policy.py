@@ -8,9 +8,13 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
+from django.urls import reverse
+
 from connections import policy
 from connections.models import Connection
-from tests.fixtures import People
+from tests.fixtures import People, client_for, team_sqlite_dir
+
+FORM_DEFAULTS = {"tls_mode": "prefer", "connect_timeout": "5", "statement_timeout": "30"}
 
 
 @pytest.mark.parametrize(
@@ -61,34 +65,84 @@ def test_names_that_could_smuggle_options_are_refused(value: str, people: People
     assert {"database", "username"} <= set(info.value.message_dict)
 
 
-def test_sqlite_files_outside_the_roots_are_refused(sqlite_root: Path, tmp_path: Path) -> None:
+def test_sqlite_files_outside_the_roots_are_refused(sqlite_root: Path, tmp_path: Path, people: People) -> None:
     outside = tmp_path / "elsewhere.sqlite3"
     outside.touch()
     with pytest.raises(ValidationError, match="must live under"):
-        policy.check_sqlite_path(str(outside))
+        policy.check_sqlite_path(str(outside), team_id=people.acme.pk)
     with pytest.raises(ValidationError, match="must live under"):
-        policy.check_sqlite_path(str(sqlite_root / ".." / "elsewhere.sqlite3"))
+        policy.check_sqlite_path(str(sqlite_root / ".." / "elsewhere.sqlite3"), team_id=people.acme.pk)
 
 
-def test_a_symlink_cannot_escape_the_root(sqlite_root: Path, tmp_path: Path) -> None:
+def test_a_symlink_cannot_escape_the_root(acme_sqlite_dir: Path, tmp_path: Path, people: People) -> None:
     target = tmp_path / "secret.sqlite3"
     target.touch()
-    (sqlite_root / "link.sqlite3").symlink_to(target)
+    (acme_sqlite_dir / "link.sqlite3").symlink_to(target)
     with pytest.raises(ValidationError, match="must live under"):
-        policy.check_sqlite_path(str(sqlite_root / "link.sqlite3"))
+        policy.check_sqlite_path(str(acme_sqlite_dir / "link.sqlite3"), team_id=people.acme.pk)
 
 
 def test_the_dashboards_own_database_is_never_a_connection(settings: Any, tmp_path: Path) -> None:
-    own = tmp_path / "meta.sqlite3"
+    own = tmp_path / "7" / "meta.sqlite3"
     settings.DATABASES = {**settings.DATABASES, "other": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(own)}}
     settings.DBDECK_SQLITE_ROOTS = [str(tmp_path)]
     for candidate in (own, Path(str(own) + "-wal")):
         with pytest.raises(ValidationError, match="own database"):
-            policy.check_sqlite_path(str(candidate))
+            policy.check_sqlite_path(str(candidate), team_id=7)
 
 
-def test_relative_sqlite_paths_resolve_inside_the_first_root(sqlite_root: Path) -> None:
-    assert policy.check_sqlite_path("demo.sqlite3") == (sqlite_root / "demo.sqlite3").resolve()
+def test_relative_sqlite_paths_resolve_inside_the_teams_folder_of_the_first_root(
+    sqlite_root: Path, people: People
+) -> None:
+    expected = (sqlite_root / str(people.acme.pk) / "demo.sqlite3").resolve()
+    assert policy.check_sqlite_path("demo.sqlite3", team_id=people.acme.pk) == expected
+
+
+def test_each_team_gets_its_own_folder_under_every_root_on_demand(
+    tmp_path: Path, settings: Any, people: People
+) -> None:
+    settings.DBDECK_SQLITE_ROOTS = [str(tmp_path / "a"), str(tmp_path / "b")]
+    policy.check_sqlite_path("x.sqlite3", team_id=people.globex.pk)
+    assert (tmp_path / "a" / str(people.globex.pk)).is_dir() and (tmp_path / "b" / str(people.globex.pk)).is_dir()
+    assert not (tmp_path / "a" / str(people.acme.pk)).exists()
+
+
+@pytest.mark.parametrize("how", ["absolute", "relative", "dotdot", "symlink", "symlinked folder"])
+def test_globex_cannot_open_an_acme_sqlite_file(
+    how: str, sqlite_root: Path, sqlite_file: Path, people: People, settings: Any
+) -> None:
+    globex_dir = team_sqlite_dir(sqlite_root, people.globex)
+    raw = {
+        "absolute": str(sqlite_file),
+        "relative": f"../{people.acme.pk}/{sqlite_file.name}",
+        "dotdot": str(globex_dir / ".." / str(people.acme.pk) / sqlite_file.name),
+        "symlink": str(globex_dir / "borrowed.sqlite3"),
+        "symlinked folder": str(globex_dir / "acme" / sqlite_file.name),
+    }[how]
+    (globex_dir / "borrowed.sqlite3").symlink_to(sqlite_file)
+    (globex_dir / "acme").symlink_to(sqlite_file.parent, target_is_directory=True)
+    with pytest.raises(ValidationError, match="must live under"):
+        policy.check_sqlite_path(raw, team_id=people.globex.pk)
+    conn = Connection(team=people.globex, name="stolen", engine="sqlite", database=raw)
+    with pytest.raises(ValidationError) as info:
+        conn.full_clean()
+    assert "database" in info.value.message_dict
+    saved = Connection.objects.create(team=people.globex, name="stolen", engine="sqlite", database=raw)
+    with pytest.raises(ValidationError):
+        saved.params()  # and a row written behind the form's back still cannot connect
+    assert policy.check_sqlite_path(str(sqlite_file), team_id=people.acme.pk) == sqlite_file.resolve()
+
+
+def test_saving_a_globex_sqlite_connection_to_an_acme_file_through_the_form_is_refused(
+    sqlite_file: Path, people: People
+) -> None:
+    response = client_for(people.charlie).post(
+        reverse("connections:create"),
+        {"team": people.globex.pk, "name": "stolen", "engine": "sqlite", "database": str(sqlite_file)} | FORM_DEFAULTS,
+    )
+    assert response.status_code == 200
+    assert "must live under" in response.content.decode()
+    assert not Connection.objects.filter(name="stolen").exists()
 
 
 def test_connection_params_recheck_the_policy_at_connect_time(people: People) -> None:
