@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -108,7 +109,7 @@ class Connection(models.Model):
                 # A name that does not resolve yet may be saved; connecting will say so.
                 if exc.error_list[0].code != "unresolvable":
                     errors["host"] = exc.messages[0]
-        if self.engine == Engine.REDIS and self.database and not self.database.isdigit():
+        if self.engine == Engine.REDIS and self.database and not re.fullmatch(r"[0-9]{1,5}", self.database):
             errors["database"] = "A Redis database is a number (0 to 15 on a default server)."
         if self.port is not None and not 0 < self.port < 65536:
             errors["port"] = "Ports run from 1 to 65535."

@@ -12,7 +12,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from connections.engines import EngineError
 from connections.models import Connection
-from explorer import params
+from explorer import numbers, params
 from explorer.models import Export, ExportFormat, ExportStatus
 from explorer.tasks import export_path, run_export
 from explorer.views.common import engine, explorer_view, require_style
@@ -36,10 +36,8 @@ def export_start(request: HttpRequest, connection: Connection) -> HttpResponse:
             fmt = request.POST.get("format", "csv")
             if fmt not in [f.value for f in formats]:
                 raise EngineError("Choose CSV, JSON lines or (for SQL engines) INSERT statements.", kind="config")
-            try:
-                cap = min(max(int(request.POST.get("max_rows") or _max_rows_setting()), 1), _max_rows_setting())
-            except ValueError:
-                cap = _max_rows_setting()
+            most = _max_rows_setting()
+            cap = numbers.parse_int_or(request.POST.get("max_rows"), most, name="row limit", minimum=1, maximum=most)
             state = params.without_paging(request.GET).lstrip("?")
             export = Export.objects.create(
                 connection=connection, user=request.user, namespace=ns, obj=obj, state=state, format=fmt, max_rows=cap

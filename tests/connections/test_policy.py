@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-
 from django.urls import reverse
 
 from connections import policy
