@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from connections import policy
+from connections import denylist, policy
 from connections.models import Connection
 from tests.fixtures import People, client_for, team_sqlite_dir
 
@@ -148,3 +149,110 @@ def test_connection_params_recheck_the_policy_at_connect_time(people: People) ->
     conn = Connection.objects.create(team=people.acme, name="meta", engine="postgresql", host="169.254.169.254")
     with pytest.raises(ValidationError):
         conn.params()
+
+
+# ---- every spelling of a denied address ------------------------------------------------------------
+EMBEDDINGS = {
+    "IPv4-mapped": "::ffff:169.254.169.254",
+    "IPv4-compatible": "::169.254.169.254",
+    "IPv4-translated (SIIT)": "::ffff:0:169.254.169.254",
+    "NAT64 well-known prefix": "64:ff9b::169.254.169.254",
+    "NAT64 local-use /96": "64:ff9b:1::a9fe:a9fe",
+    "NAT64 local-use /48": "64:ff9b:1:a9fe:a9:fe00::",
+    "6to4": "2002:a9fe:a9fe::1",
+    "Teredo client (obfuscated)": "2001:0:4136:e378:8000:63bf:5601:5601",
+    "Teredo server": "2001:0:a9fe:a9fe:8000:63bf:3fff:fdd2",
+    "ISATAP interface id": "2001:db8::5efe:a9fe:a9fe",
+    "ISATAP interface id, u/l bit set": "2001:db8::200:5efe:a9fe:a9fe",
+    "decimal": "2852039166",
+    "octal": "0251.0376.0251.0376",
+    "hex": "0xA9FEA9FE",
+    "hex dotted": "0xa9.0xfe.0xa9.0xfe",
+    "short form": "169.254.43518",
+}
+
+
+@pytest.mark.parametrize("host", EMBEDDINGS.values(), ids=EMBEDDINGS.keys())
+def test_every_spelling_of_the_metadata_address_is_refused(host: str) -> None:
+    with pytest.raises(ValidationError, match="not allowed"):
+        policy.check_host(host)
+
+
+def test_embedded_addresses_unwrap_to_what_they_reach() -> None:
+    assert policy.forms("64:ff9b::10.0.0.1")[-1] == ipaddress.ip_address("10.0.0.1")
+    assert policy.forms("2002:0a00:0001::1")[-1] == ipaddress.ip_address("10.0.0.1")
+    # Teredo: the server, then the deobfuscated client (192.0.2.45 in RFC 4380's example).
+    assert [str(ip) for ip in policy.forms("2001:0:4136:e378:8000:63bf:3fff:fdd2")[1:]] == [
+        "65.54.227.120",
+        "192.0.2.45",
+    ]
+    assert policy.forms("::1") == [ipaddress.ip_address("::1")]  # IPv6 loopback is not 0.0.0.1
+
+
+def test_an_allow_list_is_matched_against_the_embedded_address(settings: Any) -> None:
+    settings.DBDECK_HOSTS_ALLOWED = ["10.0.0.0/8"]
+    assert policy.check_host("::ffff:10.1.2.3") == "::ffff:10.1.2.3"
+    with pytest.raises(ValidationError):
+        policy.check_host("::ffff:11.1.2.3")
+
+
+CLOUD_ENDPOINTS = {
+    "AWS IMDS": "169.254.169.254",
+    "AWS IMDS IPv6": "fd00:ec2::254",
+    "AWS ECS task metadata": "169.254.170.2",
+    "AWS EKS pod identity": "169.254.170.23",
+    "GCP metadata by name": "metadata.google.internal",
+    "GCP metadata short name": "metadata",
+    "GCP metadata IPv6": "fd20:ce::254",
+    "Azure IMDS": "169.254.169.254",
+    "Azure host (WireServer)": "168.63.129.16",
+    "Alibaba metadata": "100.100.100.200",
+    "Oracle metadata": "192.0.0.192",
+    "DigitalOcean / Hetzner / OpenStack link-local": "169.254.169.254",
+    "IBM Cloud metadata by name": "api.metadata.cloud.ibm.com",
+    "Tencent metadata": "169.254.0.23",
+    "Tencent metadata by name": "metadata.tencentyun.com",
+    "Kubernetes API by name": "kubernetes.default.svc",
+    "Kubernetes API, fully qualified": "kubernetes.default.svc.cluster.local.",
+    "this network": "0.0.0.0",  # noqa: S104
+    "this network, other host": "0.1.2.3",
+    "unspecified IPv6": "::",
+}
+
+
+@pytest.mark.parametrize("host", CLOUD_ENDPOINTS.values(), ids=CLOUD_ENDPOINTS.keys())
+def test_each_cloud_metadata_endpoint_is_refused(host: str) -> None:
+    with pytest.raises(ValidationError, match="not allowed"):
+        policy.check_host(host)
+
+
+def test_the_default_denylist_is_the_documented_one_and_can_be_extended(settings: Any) -> None:
+    from django.conf import settings as live
+
+    assert set(denylist.DEFAULT_DENIED) <= set(live.DBDECK_HOSTS_DENIED)
+    assert all(why for _, why in denylist.DENIED)  # every entry says what it protects
+    settings.DBDECK_HOSTS_DENIED = [*denylist.DEFAULT_DENIED, "127.0.0.0/8"]
+    with pytest.raises(ValidationError):
+        policy.check_host("127.0.0.1")
+
+
+def test_saving_a_connection_to_a_denied_host_through_the_form_is_refused_with_a_message(people: People) -> None:
+    data = {"team": people.acme.pk, "name": "imds", "engine": "postgresql", "host": "2852039166", "port": "80"}
+    response = client_for(people.alice).post(reverse("connections:create"), data | FORM_DEFAULTS)
+    assert response.status_code == 200
+    assert "not allowed by this server" in response.context["form"].errors["host"][0]
+    assert not Connection.objects.filter(name="imds").exists()
+
+
+def test_editing_a_connection_onto_a_denied_host_is_refused(people: People) -> None:
+    conn = Connection.objects.create(team=people.acme, name="db", engine="postgresql", host="127.0.0.1")
+    data = {"name": "db", "engine": "postgresql", "host": "64:ff9b::a9fe:a9fe", "port": "5432"}
+    response = client_for(people.alice).post(reverse("connections:edit", args=[conn.pk]), data | FORM_DEFAULTS)
+    assert "host" in response.context["form"].errors
+    conn.refresh_from_db()
+    assert conn.host == "127.0.0.1"
+
+
+def test_a_host_that_does_not_resolve_yet_may_still_be_saved(people: People) -> None:
+    conn = Connection(team=people.acme, name="later", engine="postgresql", host="db.not-yet.invalid")
+    conn.full_clean()  # connecting will say it does not resolve
