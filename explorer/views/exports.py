@@ -37,7 +37,7 @@ def export_start(request: HttpRequest, connection: Connection) -> HttpResponse:
             if fmt not in [f.value for f in formats]:
                 raise EngineError("Choose CSV, JSON lines or (for SQL engines) INSERT statements.", kind="config")
             most = _max_rows_setting()
-            cap = numbers.parse_int_or(request.POST.get("max_rows"), most, name="row limit", minimum=1, maximum=most)
+            cap = min(numbers.parse_int_or(request.POST.get("max_rows"), most, name="row limit", minimum=1), most)
             state = params.without_paging(request.GET).lstrip("?")
             export = Export.objects.create(
                 connection=connection, user=request.user, namespace=ns, obj=obj, state=state, format=fmt, max_rows=cap

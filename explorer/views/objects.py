@@ -108,8 +108,10 @@ def object_download(request: HttpRequest, connection: Connection) -> HttpRespons
 @explorer_view()
 def object_presign(request: HttpRequest, connection: Connection) -> HttpResponse:
     bucket, key = _object_target(request)
-    seconds = numbers.parse_int_or(
-        request.POST.get("expires"), 3600, name="link lifetime (seconds)", minimum=1, maximum=MAX_PRESIGN_SECONDS
+    # Longer than S3 allows is capped, not refused: the link simply lives as long as it may.
+    seconds = min(
+        numbers.parse_int_or(request.POST.get("expires"), 3600, name="link lifetime (seconds)", minimum=1),
+        MAX_PRESIGN_SECONDS,
     )
     with engine(connection) as adapter:
         require_style(adapter, "objects")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,18 @@ SKIP_NAMESPACES = {"admin"}  # Django's own admin, superusers only
 DB = 6  # the Redis database this walk may scribble on
 
 
+def form_fields() -> set[str]:
+    from accounts import forms as account_forms
+    from connections import forms as connection_forms
+
+    names: set[str] = set()
+    for module in (account_forms, connection_forms):
+        for value in vars(module).values():
+            if isinstance(value, type) and hasattr(value, "base_fields"):
+                names.update(value.base_fields)
+    return names
+
+
 def param_names() -> list[str]:
     """Every request parameter name the views read, found in their source, plus every form field."""
     names: set[str] = set()
@@ -49,21 +62,32 @@ def param_names() -> list[str]:
             text = path.read_text()
             names.update(PARAM_RE.findall(text))
             names.update(IN_RE.findall(text))
-    from accounts import forms as account_forms
-    from connections import forms as connection_forms
-
-    for module in (account_forms, connection_forms):
-        for value in vars(module).values():
-            if isinstance(value, type) and hasattr(value, "base_fields"):
-                names.update(value.base_fields)
+    names |= form_fields()
     # Per-column form fields (f"v:{column}") for the tables the walk's connections hold.
     names.update(f"{prefix}:{col}" for prefix in ("v", "null", "empty") for col in ("id", "name"))
     return sorted(n for n in names if n and not n.endswith(":"))
 
 
-def url_routes() -> list[tuple[str, str]]:
-    """(name, full route) of every URL pattern outside Django's admin."""
-    found: list[tuple[str, str]] = []
+def names_in(path: Path) -> set[str]:
+    text = path.read_text()
+    return set(PARAM_RE.findall(text)) | set(IN_RE.findall(text))
+
+
+def view_params(name: str) -> list[str]:
+    """The parameters the view behind `name` reads in its own module (plus the grid's), tried most often."""
+    callback = next(p.callback for n, _, p in PATTERNS if n == name)
+    module = Path(sys.modules[getattr(callback, "__module__", "")].__file__ or "")
+    names = names_in(module) if module.is_file() else set()
+    if "explorer" in module.parts:
+        names |= names_in(ROOT / "explorer" / "params.py")
+    if "connections" in module.parts or "accounts" in module.parts:
+        names |= form_fields()
+    return sorted(n for n in names if n and not n.endswith(":")) or PARAMS
+
+
+def url_routes() -> list[tuple[str, str, URLPattern]]:
+    """(name, full route, pattern) of every URL pattern outside Django's admin."""
+    found: list[tuple[str, str, URLPattern]] = []
 
     def walk(patterns: list[Any], prefix: str, namespace: str) -> None:
         for p in patterns:
@@ -73,13 +97,14 @@ def url_routes() -> list[tuple[str, str]]:
                 ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
                 walk(p.url_patterns, prefix + str(p.pattern), ns)
             elif isinstance(p, URLPattern):
-                found.append((f"{namespace}{p.name or ''}", prefix + str(p.pattern)))
+                found.append((f"{namespace}{p.name or ''}", prefix + str(p.pattern), p))
 
     walk(get_resolver().url_patterns, "", "")
     return found
 
 
-ROUTES = url_routes()
+PATTERNS = url_routes()
+ROUTES = [(name, route) for name, route, _ in PATTERNS]
 PARAMS = param_names()
 
 
@@ -113,6 +138,7 @@ hostile_text = st.one_of(
     st.text(max_size=20).map(lambda s: s[:5] + "\x00" + s[5:]),
     st.integers(-(2**90), 2**90).map(str),
     st.sampled_from(NUMBERS),
+    st.sampled_from(NUMBERS),
     st.text(alphabet="ABCxyz019-_=+/!%", max_size=40),  # malformed base64
     json_values.map(lambda v: b64(json.dumps(v).encode())),  # valid base64, JSON of the wrong shape
     tagged.map(lambda v: b64(json.dumps(v).encode())),  # wrong and malformed tags
@@ -122,7 +148,11 @@ hostile_text = st.one_of(
     st.sampled_from(['{"$where": "sleep(1000)"}', '{"$function": {}}', "<script>alert(1)</script>", "' OR 1=1 --"]),
     st.just("x" * 1_000_000),
 )
-params_strategy = st.lists(st.tuples(st.sampled_from(PARAMS), hostile_text), max_size=6)
+
+
+def params_for(own: list[str]) -> st.SearchStrategy[list[tuple[str, str]]]:
+    names = st.one_of(st.sampled_from(own), st.sampled_from(own), st.sampled_from(own), st.sampled_from(PARAMS))
+    return st.lists(st.tuples(names, hostile_text), max_size=6)
 
 
 def form_encode(pairs: list[tuple[str, str]]) -> str:
@@ -142,8 +172,9 @@ class World:
     member_pk: int
 
 
-@pytest.fixture
-def targets(servers: Servers, people: People, sqlite_file: Path) -> dict[str, dict[str, Any]]:
+@pytest.fixture(scope="module")
+def prepared(servers: Servers) -> Servers:
+    """Tables and keys on the real servers, made once for the whole walk."""
     pg = servers.postgresql
     db = psycopg2.connect(host=pg.host, port=pg.port, user=pg.username, password=pg.password, dbname=pg.database)
     db.autocommit = True
@@ -163,6 +194,12 @@ def targets(servers: Servers, people: People, sqlite_file: Path) -> dict[str, di
     r.zadd("zset", {"m": 1})
     r.xadd("stream", {"f": "v"})
     r.close()
+    return servers
+
+
+@pytest.fixture
+def targets(prepared: Servers, sqlite_file: Path) -> dict[str, dict[str, Any]]:
+    pg, rs = prepared.postgresql, prepared.redis
     return {
         "sqlite": {"engine": "sqlite", "database": str(sqlite_file)},
         "postgresql": {
@@ -239,8 +276,8 @@ def test_no_hostile_request_gets_a_server_error(
         method=st.sampled_from(["GET", "POST"]),
         engine=st.sampled_from(["sqlite", "postgresql", "redis"]),
         hostile_id=st.one_of(st.none(), st.none(), st.none(), st.sampled_from(HUGE_IDS)),
-        query=params_strategy,
-        body=params_strategy,
+        query=params_for(view_params(name)),
+        body=params_for(view_params(name)),
     )
     def walk(
         who: str | None,
