@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Teams and roles"
+
+    def ready(self) -> None:
+        # `<id:pk>` in every URL: ids past 2**63-1 are a 404, not an overflow in the driver.
+        from config.converters import register
+
+        register()

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from accounts.access import teams_for
 from accounts.models import Role
 from audit.models import AuditEvent
+from explorer import numbers
 
 PAGE = 100
 
@@ -24,9 +25,9 @@ def event_list(request: HttpRequest) -> HttpResponse:
     action = request.GET.get("action", "").strip()
     if action:
         events = events.filter(action__startswith=action)
-    before = request.GET.get("before", "")
-    if before.isdigit():
-        events = events.filter(id__lt=int(before))
+    before = numbers.parse_int_or_none(request.GET.get("before"), name="event id", minimum=0)
+    if before is not None:
+        events = events.filter(id__lt=before)
     page = list(events[: PAGE + 1])
     more = len(page) > PAGE
     page = page[:PAGE]

@@ -14,6 +14,8 @@ import environ
 from cryptography.fernet import Fernet
 from django.core.management.utils import get_random_secret_key
 
+from connections.denylist import DEFAULT_DENIED
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
@@ -190,19 +192,11 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Where connection targets may point.
 DBDECK_SQLITE_ROOTS: list[str] = env.list("DBDECK_SQLITE_ROOTS", default=[str(VAR_DIR / "sqlite")])
 DBDECK_HOSTS_ALLOWED: list[str] = env.list("DBDECK_HOSTS_ALLOWED", default=[])
-DBDECK_HOSTS_DENIED: list[str] = env.list(
-    "DBDECK_HOSTS_DENIED",
-    default=[
-        "169.254.0.0/16",  # link-local, incl. AWS/GCP/Azure metadata 169.254.169.254
-        "fe80::/10",  # IPv6 link-local
-        "fd00:ec2::254/128",  # AWS IMDS over IPv6
-        "100.100.100.200/32",  # Alibaba Cloud metadata
-        "0.0.0.0/32",
-        "::/128",
-        "metadata.google.internal",
-        "metadata",
-    ],
-)
+# Defaults, one comment per entry, in connections/denylist.py; the variable replaces them, _EXTRA adds.
+DBDECK_HOSTS_DENIED: list[str] = [
+    *env.list("DBDECK_HOSTS_DENIED", default=DEFAULT_DENIED),
+    *env.list("DBDECK_HOSTS_DENIED_EXTRA", default=[]),
+]
 DBDECK_CONNECT_TIMEOUT = env.float("DBDECK_CONNECT_TIMEOUT", default=5.0)
 DBDECK_STATEMENT_TIMEOUT = env.float("DBDECK_STATEMENT_TIMEOUT", default=30.0)
 

@@ -4,11 +4,11 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from audit.record import record
-from connections.forms import ConnectionForm
+from connections.forms import NewConnectionForm
 from connections.models import Connection
 
 
-class AdminConnectionForm(ConnectionForm):
+class AdminConnectionForm(NewConnectionForm):
     """The app's own form, so the admin also treats secrets as write-only."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -45,6 +45,10 @@ class ConnectionAdmin(admin.ModelAdmin):
         ("Read-only credential", {"fields": ["readonly_username", "readonly_secret"]}),
         ("Last check", {"fields": ["last_check_ok", "last_check_message", "last_check_at", "created_by"]}),
     ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Connection | None = None) -> Any:
+        # The team is chosen once; moving goes through the app's Move page (both teams' admins).
+        return [*self.readonly_fields, "team"] if obj is not None else self.readonly_fields
 
     def save_model(self, request: HttpRequest, obj: Connection, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -55,13 +55,12 @@ class ConnectionForm(forms.ModelForm):
 
     class Meta:
         model = Connection
-        fields = ["team", "name", "engine", "host", "port", "database", "username", "production", "readonly_username"]
+        # No team: a connection changes team only through its Move page (Connection.move_to).
+        fields = ["name", "engine", "host", "port", "database", "username", "production", "readonly_username"]
         labels = {"username": "User / access key", "readonly_username": "Read-only user", "production": "Production"}
 
-    def __init__(self, *args: Any, teams: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams if teams is not None else Team.objects.none()
-        self.fields["team"].empty_label = None
         self.fields["engine"].choices = Engine.choices
         opts = self.instance.options or {}
         for key in ("tls_mode", "connect_timeout", "statement_timeout", *sum(ENGINE_OPTIONS.values(), ())):
@@ -117,6 +116,36 @@ class ConnectionForm(forms.ModelForm):
             value = self.cleaned_data.get(name)
             changed[name] = str(value) if value is not None else None
         return changed
+
+
+class NewConnectionForm(ConnectionForm):
+    """Adding a connection: the one time its team is chosen, among the teams the user administers."""
+
+    class Meta(ConnectionForm.Meta):
+        fields = ["team", *ConnectionForm.Meta.fields]
+
+    def __init__(self, *args: Any, teams: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "team" in self.fields:
+            self.fields["team"].queryset = teams if teams is not None else Team.objects.none()
+            self.fields["team"].empty_label = None
+            self.order_fields(["team"])
+
+
+class MoveConnectionForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None, label="Move to team")
+    confirm = forms.CharField(label="Type the connection's name to confirm", required=False, strip=False)
+
+    def __init__(self, *args: Any, connection: Connection, teams: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connection = connection
+        self.fields["team"].queryset = teams.exclude(pk=connection.team_id)
+
+    def clean_confirm(self) -> str:
+        typed: str = self.cleaned_data.get("confirm", "")
+        if typed != self.connection.name:
+            raise forms.ValidationError("Type the connection's exact name to move it.")
+        return typed
 
 
 class DeleteConnectionForm(forms.Form):

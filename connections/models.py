@@ -1,14 +1,20 @@
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import models
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
 from django.urls import reverse
 
 from connections import crypto, policy
 from connections.engines import Adapter, ConnectionParams, adapter_class
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from accounts.models import Team
 
 
 class Engine(models.TextChoices):
@@ -66,6 +72,14 @@ class Connection(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A connection's team changes only through move_to(), which checks both teams.
+        if self.pk is not None and not getattr(self, "_moving", False):
+            saved_team = Connection.objects.filter(pk=self.pk).values_list("team_id", flat=True).first()
+            if saved_team is not None and saved_team != self.team_id:
+                raise ValidationError({"team": "A connection changes team only through its Move page."})
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("connections:detail", args=[self.pk])
 
@@ -85,10 +99,17 @@ class Connection(models.Model):
             errors["host"] = f"{cls.display_name} needs a host."
         if self.engine == Engine.SQLITE and "database" not in errors:
             try:
-                policy.check_sqlite_path(self.database)
+                policy.check_sqlite_path(self.database, team_id=self.team_id)
             except ValidationError as exc:
                 errors["database"] = exc.messages[0]
-        if self.engine == Engine.REDIS and self.database and not self.database.isdigit():
+        if cls is not None and cls.uses_host and "host" not in errors and self.host.strip():
+            try:
+                policy.check_host(self.host, self.port if self.port and 0 < self.port < 65536 else None)
+            except ValidationError as exc:
+                # A name that does not resolve yet may be saved; connecting will say so.
+                if exc.error_list[0].code != "unresolvable":
+                    errors["host"] = exc.messages[0]
+        if self.engine == Engine.REDIS and self.database and not re.fullmatch(r"[0-9]{1,5}", self.database):
             errors["database"] = "A Redis database is a number (0 to 15 on a default server)."
         if self.port is not None and not 0 < self.port < 65536:
             errors["port"] = "Ports run from 1 to 65535."
@@ -130,7 +151,7 @@ class Connection(models.Model):
             address = policy.check_host(self.host, self.port or cls.default_port)
         database = self.database
         if self.engine == Engine.SQLITE:
-            database = str(policy.check_sqlite_path(self.database))
+            database = str(policy.check_sqlite_path(self.database, team_id=self.team_id))
         username, token = self.username, self.secret_token
         if read_only and self.readonly_username:
             username, token = self.readonly_username, self.readonly_secret_token
@@ -154,3 +175,49 @@ class Connection(models.Model):
 
     def adapter(self, *, read_only: bool = False) -> Adapter:
         return self.adapter_cls(self.params(read_only=read_only))
+
+    def move_to(self, team: Team, *, by: Any, request: HttpRequest | None = None) -> list[str]:
+        """Move this connection to another team; return the usernames whose grants were dropped.
+
+        `by` must be an admin of both teams by team role (a per-connection grant is
+        not enough). Grants of users outside the new team go; one audit event is
+        written in each team's trail.
+        """
+        from accounts.access import team_role
+        from accounts.models import ConnectionGrant, Membership, Role
+        from audit.record import record
+
+        source = self.team
+        if team.pk == source.pk:
+            raise ValidationError("The connection is already in that team.")
+        for side in (source, team):
+            role = team_role(by, side)
+            if role is None or not role.allows(Role.ADMIN):
+                raise PermissionDenied(f"Moving a connection needs the admin role in both teams ({side.name}).")
+        with transaction.atomic():
+            locked = Connection.objects.select_for_update().get(pk=self.pk)
+            if locked.team_id != source.pk:
+                raise ValidationError("The connection was moved meanwhile; reload the page.")
+            if Connection.objects.filter(team=team, name=self.name).exists():
+                raise ValidationError(f"{team.name} already has a connection named {self.name!r}; rename one first.")
+            self.team = team
+            try:
+                self.full_clean(exclude=["name"], validate_unique=False, validate_constraints=False)
+            except ValidationError as exc:
+                self.team = source
+                raise ValidationError(f"It cannot work in {team.name}: " + " ".join(exc.messages)) from None
+            members = Membership.objects.filter(team=team).values("user_id")
+            stale = ConnectionGrant.objects.filter(connection=self).exclude(user_id__in=members)
+            dropped = sorted(stale.values_list("user__username", flat=True))
+            stale.delete()
+            self._moving = True
+            try:
+                self.save(update_fields=["team", "updated_at"])
+            finally:
+                self._moving = False
+            detail = {"from_team": source.name, "to_team": team.name, "grants_removed": dropped}
+            for side in (source, team):
+                record(
+                    "connection.move", request=request, actor=by, team=side, connection=self, target=self.name, **detail
+                )
+        return dropped

@@ -5,16 +5,23 @@ from itertools import groupby
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.access import connections_for, get_connection_for, teams_for
+from accounts.access import connections_for, get_connection_for, team_role, teams_for
 from accounts.models import ConnectionGrant, Membership, Role
 from audit.record import record
-from connections.forms import FIELD_ENGINES, ConnectionForm, DeleteConnectionForm, GrantForm
+from connections.forms import (
+    FIELD_ENGINES,
+    ConnectionForm,
+    DeleteConnectionForm,
+    GrantForm,
+    MoveConnectionForm,
+    NewConnectionForm,
+)
 from connections.models import Connection
 from connections.probe import CheckResult, probe, probe_and_store
 
@@ -64,7 +71,7 @@ def connection_create(request: HttpRequest) -> HttpResponse:
     if not teams.exists():
         raise PermissionDenied("Only team admins add connections. Ask an admin of your team.")
     initial = {"team": request.GET.get("team") or teams.first(), "engine": request.GET.get("engine", "postgresql")}
-    form = ConnectionForm(request.POST or None, teams=teams, initial=initial)
+    form = NewConnectionForm(request.POST or None, teams=teams, initial=initial)
     return _save_or_test(request, form, None)
 
 
@@ -72,7 +79,7 @@ def connection_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def connection_edit(request: HttpRequest, pk: int) -> HttpResponse:
     connection = get_connection_for(request.user, pk, need=Role.ADMIN)
-    form = ConnectionForm(request.POST or None, instance=connection, teams=teams_for(request.user, Role.ADMIN))
+    form = ConnectionForm(request.POST or None, instance=connection)
     return _save_or_test(request, form, connection)
 
 
@@ -81,6 +88,8 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     connection = get_connection_for(request.user, pk)
     role: Role = connection.role  # type: ignore[attr-defined]
     ctx: dict[str, object] = {"connection": connection, "role": role, "is_admin": role.allows(Role.ADMIN)}
+    team_admin = team_role(request.user, connection.team)
+    ctx["is_team_admin"] = team_admin is not None and team_admin.allows(Role.ADMIN)
     if role.allows(Role.ADMIN):
         ctx["grants"] = ConnectionGrant.objects.filter(connection=connection).select_related("user")
         ctx["grant_form"] = GrantForm()
@@ -111,6 +120,29 @@ def connection_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Deleted “{name}”.")
         return redirect("connections:list")
     return render(request, "connections/delete.html", {"connection": connection, "form": form})
+
+
+@login_required
+def connection_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a connection to another team: admin of both teams by team role, name typed to confirm."""
+    connection = get_connection_for(request.user, pk, need=Role.ADMIN)
+    source_role = team_role(request.user, connection.team)
+    if source_role is None or not source_role.allows(Role.ADMIN):
+        raise PermissionDenied(
+            f"Moving needs the admin role in {connection.team.name} itself, not only on this connection."
+        )
+    form = MoveConnectionForm(request.POST or None, connection=connection, teams=teams_for(request.user, Role.ADMIN))
+    if request.method == "POST" and form.is_valid():
+        source = connection.team.name
+        try:
+            dropped = connection.move_to(form.cleaned_data["team"], by=request.user, request=request)
+        except ValidationError as exc:
+            form.add_error(None, " ".join(exc.messages))
+        else:
+            note = f" Grants removed for: {', '.join(dropped)}." if dropped else ""
+            messages.success(request, f"Moved “{connection.name}” from {source} to {connection.team.name}.{note}")
+            return redirect(connection)
+    return render(request, "connections/move.html", {"connection": connection, "form": form})
 
 
 @require_POST

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.cache import cache
 
-from connections.engines import EngineError
+from connections.engines import EngineError, cursor
 from connections.engines.browse import TableInfo
 from connections.models import Connection
 
@@ -38,6 +38,10 @@ def forget(connection: Connection, adapter: Any, ns: str, obj: str) -> None:
 
 
 def page(connection: Connection, adapter: Any, ns: str, obj: str, request: Any) -> Any:
+    if request.cursor:
+        # A keyed table pages by position, a keyless one by offset: refuse a token of the other kind.
+        info = describe(connection, adapter, ns, obj)
+        cursor.decode(request.cursor, shape=cursor.OFFSET if info.key_kind == "none" else cursor.POSITION)
     try:
         return adapter.page(ns, obj, request)
     except EngineError:

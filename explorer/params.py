@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from django.http import QueryDict
 
+from connections.engines import cursor
 from connections.engines.browse import DEFAULT_LIMIT, FILTER_OPS, Filter, PageRequest
 
 MAX_FILTERS = 20
@@ -29,6 +30,9 @@ def page_request(query: QueryDict, *, limit: int = DEFAULT_LIMIT) -> PageRequest
         if col and op in FILTER_OPS:
             filters.append(Filter(_clip(col), op, _clip(value)))
     after, before = query.get("after"), query.get("before")
+    for token in (after, before):
+        if token:
+            cursor.decode(token, shape=cursor.PAGE)  # refuse a hand-made token before any engine sees it
     return PageRequest(
         cursor=before or after or None,
         direction="prev" if before else "next",

@@ -53,11 +53,25 @@ def sqlite_root(tmp_path: Path, settings: Any) -> Path:
     return root
 
 
+def team_sqlite_dir(root: Path, team: Team) -> Path:
+    """The team's own folder under a SQLite root, where its SQLite connections may open files."""
+    from connections.policy import team_folder
+
+    folder = team_folder(root, team.pk)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture
-def sqlite_file(sqlite_root: Path) -> Path:
+def acme_sqlite_dir(sqlite_root: Path, people: People) -> Path:
+    return team_sqlite_dir(sqlite_root, people.acme)
+
+
+@pytest.fixture
+def sqlite_file(acme_sqlite_dir: Path) -> Path:
     import sqlite3
 
-    path = sqlite_root / "shop.sqlite3"
+    path = acme_sqlite_dir / "shop.sqlite3"
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
         db.execute("INSERT INTO t (name) VALUES ('x')")

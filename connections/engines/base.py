@@ -105,6 +105,17 @@ def refuse_nul(*names: str) -> None:
             raise EngineError("Names cannot contain a NUL byte.", kind="config")
 
 
+# What drivers raise when they refuse a value before sending it: psycopg2's ValueError
+# for a NUL byte, sqlite3's OverflowError for an integer past 64 bits, PyMySQL's
+# TypeError for a container, and the like. Adapters catch these next to their own errors.
+VALUE_ERRORS = (ValueError, TypeError, OverflowError)
+
+
+def value_refused(engine: str, exc: BaseException) -> EngineError:
+    why = "a text value contains a NUL byte" if "NUL" in str(exc) or "\\x00" in str(exc) else first_line(exc, 160)
+    return EngineError(f"{engine} cannot take that value ({why}); change it and try again.", kind="config")
+
+
 def unreachable(params: ConnectionParams) -> EngineError:
     where = f"{params.host}:{params.port}" if params.port else params.host
     return EngineError(

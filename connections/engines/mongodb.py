@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from bson import json_util
+from bson.errors import BSONError
 from bson.json_util import JSONMode, JSONOptions
 from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo import errors as mx
 
 from connections.engines import cursor as tokens
 from connections.engines.base import (
+    VALUE_ERRORS,
     Adapter,
     EngineError,
     ServerInfo,
@@ -21,6 +23,7 @@ from connections.engines.base import (
     read_only_refusal,
     refuse_nul,
     unreachable,
+    value_refused,
     wrong_credentials,
 )
 from connections.engines.browse import (
@@ -72,6 +75,14 @@ def _refuse_operators(value: Any, what: str) -> None:
             _refuse_operators(inner, what)
 
 
+def _id_of(key: dict[str, Any]) -> Any:
+    """The _id a row link names; a link naming anything else, or smuggling an operator, is refused."""
+    if set(key) != {"_id"}:
+        raise EngineError("This link does not name a document; open it from the collection again.", kind="config")
+    _refuse_operators(key["_id"], "document link")
+    return key["_id"]
+
+
 class MongoDBAdapter(TableBrowsing, Adapter):
     engine = "mongodb"
     display_name = "MongoDB"
@@ -119,6 +130,9 @@ class MongoDBAdapter(TableBrowsing, Adapter):
             return fn(*args, **kwargs)
         except mx.PyMongoError as exc:
             raise self._error(exc) from None
+        except (BSONError, *VALUE_ERRORS) as exc:
+            # bson refuses a value before sending it: InvalidDocument, ints past 64 bits, bad keys.
+            raise value_refused("MongoDB", exc) from None
 
     def _error(self, exc: Exception) -> EngineError:
         if isinstance(exc, mx.OperationFailure):
@@ -244,7 +258,9 @@ class MongoDBAdapter(TableBrowsing, Adapter):
         walk = direction if forward else -direction
         conditions = [query] if query else []
         if request.cursor:
-            conditions.append(self._after(field, walk, tokens.decode(request.cursor)))
+            position = tokens.decode(request.cursor, shape=tokens.POSITION, length=2 if field else 1)
+            _refuse_operators(position, "page link")
+            conditions.append(self._after(field, walk, position))
         where = {"$and": conditions} if len(conditions) > 1 else (conditions[0] if conditions else {})
         order = ([(field, walk)] if field else []) + [("_id", walk)]
         if projection and field and projection.get(field) == 0:
@@ -282,6 +298,7 @@ class MongoDBAdapter(TableBrowsing, Adapter):
         return int(self._call(coll.count_documents, parse_json(request.query, "filter"), maxTimeMS=self._max_ms))
 
     def record(self, ns: str, obj: str, key: dict[str, Any]) -> Record | None:
+        _id_of(key)
         doc = self._call(self._collection(ns, obj).find_one, {"_id": key["_id"]}, max_time_ms=self._max_ms)
         if doc is None:
             return None
@@ -304,6 +321,7 @@ class MongoDBAdapter(TableBrowsing, Adapter):
 
     def update(self, ns: str, obj: str, key: dict[str, Any], values: dict[str, Any]) -> tuple[dict, dict]:
         self._writable()
+        _id_of(key)
         coll = self._collection(ns, obj)
         doc = self._document(values)
         if "_id" in doc and doc["_id"] != key["_id"]:
@@ -319,6 +337,7 @@ class MongoDBAdapter(TableBrowsing, Adapter):
 
     def delete(self, ns: str, obj: str, key: dict[str, Any]) -> dict[str, Any]:
         self._writable()
+        _id_of(key)
         coll = self._collection(ns, obj)
         before = self._call(coll.find_one_and_delete, {"_id": key["_id"]})
         if before is None:
@@ -342,3 +361,5 @@ class MongoDBAdapter(TableBrowsing, Adapter):
                 yield [to_json(doc["_id"]), to_json(doc)]
         except mx.PyMongoError as exc:
             raise self._error(exc) from None
+        except (BSONError, *VALUE_ERRORS) as exc:
+            raise value_refused("MongoDB", exc) from None

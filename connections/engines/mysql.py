@@ -11,6 +11,7 @@ import pymysql
 import pymysql.cursors
 
 from connections.engines.base import (
+    VALUE_ERRORS,
     Adapter,
     EngineError,
     ServerInfo,
@@ -18,6 +19,7 @@ from connections.engines.base import (
     read_only_refusal,
     refuse_nul,
     unreachable,
+    value_refused,
     wrong_credentials,
 )
 from connections.engines.browse import Column, ForeignKey, Index, Listing, Namespace, ObjectInfo, TableInfo
@@ -181,6 +183,9 @@ class MySQLAdapter(SqlBrowsing, Adapter):
             error = self._translate(exc)
             self._rollback()
             raise error from None
+        except VALUE_ERRORS as exc:
+            self._rollback()
+            raise value_refused("MySQL", exc) from None
 
     def _stream(self, sql: str, args: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         conn = self._conn()
@@ -191,6 +196,8 @@ class MySQLAdapter(SqlBrowsing, Adapter):
                     yield from rows
         except pymysql.MySQLError as exc:
             raise self._translate(exc) from None
+        except VALUE_ERRORS as exc:
+            raise value_refused("MySQL", exc) from None
 
     def _source(self, ns: str, obj: str) -> str:
         return f"{quote_ident(ns)}.{quote_ident(obj)}"

@@ -14,6 +14,7 @@ import psycopg2.extensions
 from psycopg2 import errors as pgerrors
 
 from connections.engines.base import (
+    VALUE_ERRORS,
     Adapter,
     EngineError,
     ServerInfo,
@@ -21,6 +22,7 @@ from connections.engines.base import (
     read_only_refusal,
     refuse_nul,
     unreachable,
+    value_refused,
     wrong_credentials,
 )
 from connections.engines.browse import Column, ForeignKey, Index, Listing, Namespace, ObjectInfo, TableInfo
@@ -148,6 +150,9 @@ class PostgreSQLAdapter(SqlBrowsing, Adapter):
             error = self._translate(exc)
             self._rollback()
             raise error from None
+        except VALUE_ERRORS as exc:
+            self._rollback()
+            raise value_refused("PostgreSQL", exc) from None
 
     @staticmethod
     def _value(value: Any) -> Any:
@@ -165,6 +170,9 @@ class PostgreSQLAdapter(SqlBrowsing, Adapter):
             error = self._translate(exc)
             self._rollback()
             raise error from None
+        except VALUE_ERRORS as exc:
+            self._rollback()
+            raise value_refused("PostgreSQL", exc) from None
 
     def _source(self, ns: str, obj: str) -> str:
         return f"{quote_ident(ns)}.{quote_ident(obj)}"

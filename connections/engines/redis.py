@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -84,6 +85,14 @@ def _cut(value: Any, cap: int) -> Any:
     return value
 
 
+INT_CURSOR = re.compile(r"-?[0-9]{1,19}")
+
+
+def _position(cursor: str | None) -> int:
+    """A SCAN cursor or list offset from a link: ASCII digits within 64 bits, else the start."""
+    return int(cursor) if cursor and INT_CURSOR.fullmatch(cursor) else 0
+
+
 class RedisAdapter(Adapter):
     engine = "redis"
     display_name = "Redis"
@@ -136,6 +145,9 @@ class RedisAdapter(Adapter):
             raise EngineError(f"Redis said: {text}", kind="config") from None
         except rx.TimeoutError:
             raise EngineError(f"Redis did not answer within {self.params.statement_timeout:g} s.", "timeout") from None
+        except (rx.DataError, ValueError, OverflowError) as exc:
+            # redis-py refuses a value before sending it (wrong type, out of range).
+            raise EngineError(f"Redis cannot take that value: {first_line(exc, 160)}", kind="config") from None
         except rx.ConnectionError as exc:
             if "ssl" in str(exc).lower() or "tls" in str(exc).lower():
                 raise EngineError("The TLS handshake failed: check the TLS setting.", kind="tls") from None
@@ -188,7 +200,7 @@ class RedisAdapter(Adapter):
         client = self._client(db)
         raw_prefix, sep = unescape_key(prefix), separator.encode()
         match = pattern.encode() if pattern else _glob_escape(raw_prefix) + b"*"
-        position = int(cursor) if cursor and cursor.isdigit() else 0
+        position = _position(cursor)
         groups: dict[bytes, int] = {}
         leaves: list[bytes] = []
         scanned = 0
@@ -257,7 +269,7 @@ class RedisAdapter(Adapter):
             encoding = (client.object("encoding", key) or b"").decode()
         except rx.RedisError:
             encoding = ""
-        position = int(cursor) if cursor and cursor.lstrip("-").isdigit() else 0
+        position = _position(cursor)
         items: list[tuple[Any, Any]] = []
         length: int | None = None
         next_cursor: str | None = None
@@ -287,7 +299,7 @@ class RedisAdapter(Adapter):
             next_cursor = str(position) if position else None
         elif kind == "stream":
             length = self._call(client.xlen, key)
-            start = f"({cursor}" if cursor and not cursor.lstrip("-").isdigit() else "-"
+            start = f"({cursor}" if cursor and not INT_CURSOR.fullmatch(cursor) else "-"
             entries = self._call(client.xrange, key, min=start, max="+", count=count)
             items = [
                 (eid, {_text(k): _text(_cut(v, MEMBER_CAP)) for k, v in fields.items()}) for eid, fields in entries

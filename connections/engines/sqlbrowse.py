@@ -241,7 +241,7 @@ class SqlBrowsing(TableBrowsing):
         lengths: dict[int, int],
         request: PageRequest,
     ) -> Page:
-        offset = int(tokens.decode(request.cursor)) if request.cursor else 0
+        offset = tokens.decode(request.cursor, shape=tokens.OFFSET) if request.cursor else 0
         where, args = compile_filters(self.dialect, request.filters, {c.name for c in info.columns})
         sql = f"SELECT {', '.join(select)} FROM {self._aliased_source(ns, obj)}"
         if where:

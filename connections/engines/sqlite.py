@@ -9,7 +9,16 @@ from pathlib import Path
 from typing import Any
 from urllib.request import pathname2url
 
-from connections.engines.base import Adapter, EngineError, ServerInfo, first_line, read_only_refusal, refuse_nul
+from connections.engines.base import (
+    VALUE_ERRORS,
+    Adapter,
+    EngineError,
+    ServerInfo,
+    first_line,
+    read_only_refusal,
+    refuse_nul,
+    value_refused,
+)
 from connections.engines.browse import Column, ForeignKey, Index, Listing, Namespace, ObjectInfo, TableInfo
 from connections.engines.sqlbrowse import TAG, SqlBrowsing
 from connections.engines.sqlkeyset import Dialect
@@ -125,6 +134,9 @@ class SQLiteAdapter(SqlBrowsing, Adapter):
             error = self._translate(exc)
             self._rollback()
             raise error from None
+        except VALUE_ERRORS as exc:
+            self._rollback()
+            raise value_refused("SQLite", exc) from None
         finally:
             self._deadline = 0.0
 
@@ -136,6 +148,8 @@ class SQLiteAdapter(SqlBrowsing, Adapter):
                 yield from rows
         except sqlite3.Error as exc:
             raise self._translate(exc) from None
+        except VALUE_ERRORS as exc:
+            raise value_refused("SQLite", exc) from None
 
     def _source(self, ns: str, obj: str) -> str:
         return f"{quote_ident(ns)}.{quote_ident(obj)}"

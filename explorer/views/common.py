@@ -18,6 +18,7 @@ from config.headers import same_origin_referrer
 from connections.engines import EngineError
 from connections.models import Connection
 from explorer import pool
+from explorer.numbers import BadNumber
 
 log = logging.getLogger(__name__)
 STATUS_FOR_KIND = {"config": 400, "permission": 403, "database": 404}
@@ -74,6 +75,8 @@ def explorer_view(need: Role = Role.VIEWER) -> Callable[..., Callable[..., HttpR
                 return error_page(request, connection, str(exc), 400)
             except ValidationError as exc:
                 return error_page(request, connection, " ".join(exc.messages), 400)
+            except BadNumber as exc:
+                return error_page(request, connection, str(exc), 400)
 
         return wrapper
 

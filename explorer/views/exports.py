@@ -12,7 +12,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from connections.engines import EngineError
 from connections.models import Connection
-from explorer import params
+from explorer import numbers, params
 from explorer.models import Export, ExportFormat, ExportStatus
 from explorer.tasks import export_path, run_export
 from explorer.views.common import engine, explorer_view, require_style
@@ -36,10 +36,8 @@ def export_start(request: HttpRequest, connection: Connection) -> HttpResponse:
             fmt = request.POST.get("format", "csv")
             if fmt not in [f.value for f in formats]:
                 raise EngineError("Choose CSV, JSON lines or (for SQL engines) INSERT statements.", kind="config")
-            try:
-                cap = min(max(int(request.POST.get("max_rows") or _max_rows_setting()), 1), _max_rows_setting())
-            except ValueError:
-                cap = _max_rows_setting()
+            most = _max_rows_setting()
+            cap = min(numbers.parse_int_or(request.POST.get("max_rows"), most, name="row limit", minimum=1), most)
             state = params.without_paging(request.GET).lstrip("?")
             # Neutralising formulas is the default; raw is an explicit choice for machine readers.
             csv_raw = fmt == ExportFormat.CSV and request.POST.get("csv_mode") == "raw"

@@ -14,7 +14,7 @@ from accounts.models import Role
 from audit.record import record
 from connections.engines import EngineError
 from connections.models import Connection
-from explorer import params
+from explorer import numbers, params
 from explorer.views.common import can_write, engine, explorer_view, require_confirmation, require_style
 
 REDIS_TYPES = ["", "string", "hash", "list", "set", "zset", "stream", "ReJSON-RL"]
@@ -23,9 +23,7 @@ MAX_VALUE_BYTES = 10_000_000
 
 def _db(request: HttpRequest) -> int:
     raw = request.GET.get("ns") or request.POST.get("ns") or "0"
-    if not raw.isdigit() or int(raw) > 10_000:
-        raise EngineError("A Redis database is a small number such as 0.", kind="config")
-    return int(raw)
+    return numbers.parse_int(raw, name="Redis database (a small number such as 0)", maximum=10_000)
 
 
 def key_tree(request: HttpRequest, connection: Connection, adapter: Any) -> HttpResponse:
@@ -104,7 +102,7 @@ def key_edit(request: HttpRequest, connection: Connection) -> HttpResponse:
     with engine(connection) as adapter:
         require_style(adapter, "keys")
         key = adapter.unescape_key(key_text)
-        ttl = _int_or_none(form.get("ttl", ""))
+        ttl = numbers.parse_int_or_none(form.get("ttl"), name="time to live (seconds)")
         detail: dict[str, Any]
         if action == "set":
             detail = adapter.set_string(db, key, form.get("value", ""), ttl=ttl)
@@ -126,29 +124,9 @@ def key_edit(request: HttpRequest, connection: Connection) -> HttpResponse:
                 action,
                 field=form.get("field", ""),
                 value=form.get("value", ""),
-                score=_float_or_none(form.get("score", "")),
-                index=_int_or_none(form.get("index", "")),
+                score=numbers.parse_float_or_none(form.get("score"), name="score"),
+                index=numbers.parse_int_or_none(form.get("index"), name="list index"),
             )
     record(f"data.redis.{action[:40]}", request=request, connection=connection, target=key_text, db=db, **detail)
     messages.success(request, "Saved.")
     return redirect(params.link("explorer:key", connection.pk, ns=db, key=key_text))
-
-
-def _int_or_none(raw: str) -> int | None:
-    raw = raw.strip()
-    if not raw:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise EngineError(f"{raw[:40]!r} is not a whole number.", kind="config") from None
-
-
-def _float_or_none(raw: str) -> float | None:
-    raw = raw.strip()
-    if not raw:
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        raise EngineError(f"{raw[:40]!r} is not a number.", kind="config") from None

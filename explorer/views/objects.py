@@ -14,7 +14,7 @@ from accounts.models import Role
 from audit.record import record
 from connections.engines import EngineError
 from connections.models import Connection
-from explorer import params
+from explorer import numbers, params
 from explorer.views.common import can_write, engine, explorer_view, require_confirmation, require_style
 
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # S3's own limit for SigV4
@@ -108,10 +108,11 @@ def object_download(request: HttpRequest, connection: Connection) -> HttpRespons
 @explorer_view()
 def object_presign(request: HttpRequest, connection: Connection) -> HttpResponse:
     bucket, key = _object_target(request)
-    try:
-        seconds = min(max(int(request.POST.get("expires", "3600")), 1), MAX_PRESIGN_SECONDS)
-    except ValueError:
-        seconds = 3600
+    # Longer than S3 allows is capped, not refused: the link simply lives as long as it may.
+    seconds = min(
+        numbers.parse_int_or(request.POST.get("expires"), 3600, name="link lifetime (seconds)", minimum=1),
+        MAX_PRESIGN_SECONDS,
+    )
     with engine(connection) as adapter:
         require_style(adapter, "objects")
         url = adapter.presign(bucket, key, seconds)

@@ -23,9 +23,9 @@ MAX_VALUE_CHARS = 10_000_000
 
 def _key(request: HttpRequest) -> dict[str, Any]:
     token = request.GET.get("key") or request.POST.get("key") or ""
-    key = cursor.decode(token) if token else None
-    if not isinstance(key, dict) or not key:
+    if not token:
         raise EngineError("This link does not name a row; open it from the grid again.", kind="config")
+    key: dict[str, Any] = cursor.decode(token, shape=cursor.KEY)
     return key
 
 

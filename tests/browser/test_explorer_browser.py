@@ -12,9 +12,9 @@ from tests.fixtures import People
 
 
 def test_browse_filter_page_and_open_a_row_of_the_demo_database(
-    page: Any, live_server: Any, people: People, sqlite_root: Path, artifacts: Path, transactional_db: Any
+    page: Any, live_server: Any, people: People, acme_sqlite_dir: Path, artifacts: Path, transactional_db: Any
 ) -> None:
-    path = sqlite_root / "demo.sqlite3"
+    path = acme_sqlite_dir / "demo.sqlite3"
     build_demo_sqlite(path, orders=5_000)
     demo = Connection.objects.create(team=people.acme, name="Demo shop", engine="sqlite", database=str(path))
     base = live_server.url

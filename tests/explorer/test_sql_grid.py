@@ -32,12 +32,12 @@ PAGE_BYTE_CAP = 5_000_000
 
 
 @pytest.fixture(params=["postgresql", "mysql", "sqlite"])
-def target(request: Any, servers: Servers, sqlite_root: Path) -> SqlTarget:
+def target(request: Any, servers: Servers, acme_sqlite_dir: Path) -> SqlTarget:
     if request.param == "postgresql":
         return build_postgresql(servers)
     if request.param == "mysql":
         return build_mysql(servers)
-    return build_sqlite(sqlite_root)
+    return build_sqlite(acme_sqlite_dir)
 
 
 @pytest.fixture
@@ -274,11 +274,11 @@ def test_export_streams_every_page(
 
 
 def test_invalid_utf8_and_nul_in_text_render_as_escaped_text(
-    sqlite_root: Path, people: People, servers: Servers
+    acme_sqlite_dir: Path, people: People, servers: Servers
 ) -> None:
     import sqlite3
 
-    path = sqlite_root / "odd.sqlite3"
+    path = acme_sqlite_dir / "odd.sqlite3"
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE odd (id INTEGER PRIMARY KEY, v TEXT)")
     db.execute("INSERT INTO odd VALUES (1, CAST(X'fffe41' AS TEXT)), (2, ?), (3, ?)", ("a\x00b<script>", "ok"))

@@ -16,9 +16,11 @@ from accounts.models import Membership, Role, Team
 from audit.record import record
 from connections.demo import build_demo_sqlite
 from connections.models import Connection, Engine
+from connections.policy import team_folder
 
 DEMO_TEAM = "Demo team"
 DEMO_CONNECTION = "Demo shop (SQLite)"
+DEMO_FILE = "demo-shop.sqlite3"
 
 
 class Command(BaseCommand):
@@ -43,9 +45,15 @@ class Command(BaseCommand):
         if created:
             record("member.add", actor=user, team=team, target=username, role=Role.ADMIN, via="bootstrap_demo")
 
-        root = Path(settings.DBDECK_SQLITE_ROOTS[0])
-        root.mkdir(parents=True, exist_ok=True)
-        path = root / "demo-shop.sqlite3"
+        # SQLite files live in their team's own folder: <root>/<team id>/.
+        root = Path(settings.DBDECK_SQLITE_ROOTS[0]).resolve()
+        folder = team_folder(root, team.pk)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / DEMO_FILE
+        legacy = root / DEMO_FILE  # where releases before per-team folders built it
+        if not path.exists() and legacy.is_file():
+            self.stdout.write(f"Moving the demo database into the demo team's folder: {path}")
+            legacy.rename(path)
         if not path.exists():
             self.stdout.write(f"Building the demo database at {path} ...")
             counts = build_demo_sqlite(path, orders=orders)
@@ -57,4 +65,16 @@ class Command(BaseCommand):
         )
         if created:
             record("connection.create", actor=user, connection=connection, target=connection.name, via="bootstrap_demo")
+        elif connection.database != str(path) and Path(connection.database).name == DEMO_FILE:
+            before, connection.database = connection.database, str(path)
+            connection.save(update_fields=["database", "updated_at"])
+            record(
+                "connection.update",
+                actor=user,
+                connection=connection,
+                target=connection.name,
+                changes={"database": str(path)},
+                before=before,
+                via="bootstrap_demo",
+            )
         self.stdout.write(self.style.SUCCESS("Demo ready."))
