@@ -200,13 +200,11 @@ def _sqlite_file(rows: int, folder: Path) -> tuple[Path, list[Any]]:
 
 
 def sqlite(app: LiveApp) -> list[Result]:
-    from django.conf import settings
-
     from connections.models import Connection
+    from connections.policy import team_folders
 
     results: list[Result] = []
-    root = Path(settings.DBDECK_SQLITE_ROOTS[0])
-    folder = Path(tempfile.mkdtemp(prefix="bench-sqlite-", dir=_team_folder(root, app)))
+    folder = Path(tempfile.mkdtemp(prefix="bench-sqlite-", dir=team_folders(app.team.pk, create=True)[0]))
     for rows in SQLITE_ROWS:
         started = time.monotonic()
         path, sorted_at = _sqlite_file(rows, folder)
@@ -216,18 +214,6 @@ def sqlite(app: LiveApp) -> list[Result]:
         )
         results += _depth_results(f"SQLite {rows:,} rows", app, conn, "main", int(rows * DEPTH), sorted_at)
     return results
-
-
-def _team_folder(root: Path, app: LiveApp) -> Path:
-    """Where this team's SQLite files may live (a team folder under the root, when teams have one)."""
-    try:
-        from connections.policy import team_sqlite_folder  # type: ignore[attr-defined]
-    except ImportError:
-        root.mkdir(parents=True, exist_ok=True)
-        return root
-    folder: Path = team_sqlite_folder(app.team)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def mongodb(app: LiveApp, server: Any) -> list[Result]:

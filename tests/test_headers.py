@@ -33,8 +33,8 @@ def directives(response: Any) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def shop(people: People, sqlite_root: Path) -> Connection:
-    path = sqlite_root / "shop.sqlite3"
+def shop(people: People, acme_sqlite_dir: Path) -> Connection:
+    path = acme_sqlite_dir / "shop.sqlite3"
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
         db.execute("INSERT INTO t (id, name) VALUES (1, 'secret customer')")

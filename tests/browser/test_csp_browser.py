@@ -64,8 +64,8 @@ class Watch:
 
 
 @pytest.fixture
-def shop(people: People, sqlite_root: Path) -> Connection:
-    path = sqlite_root / "shop.sqlite3"
+def shop(people: People, acme_sqlite_dir: Path) -> Connection:
+    path = acme_sqlite_dir / "shop.sqlite3"
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, note TEXT)")
         db.executemany(

@@ -24,8 +24,8 @@ NORMAL = "plain text, with a comma"
 
 
 @pytest.fixture
-def cells_db(sqlite_root: Path, people: People) -> Connection:
-    path = sqlite_root / "cells.sqlite3"
+def cells_db(acme_sqlite_dir: Path, people: People) -> Connection:
+    path = acme_sqlite_dir / "cells.sqlite3"
     with sqlite3.connect(path) as db:
         db.execute('CREATE TABLE cells (id INTEGER PRIMARY KEY, "=label" TEXT, amount INTEGER, ratio REAL)')
         values = [*HOSTILE, NORMAL]
