@@ -74,12 +74,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # --- auth: verified-session flag, idle expiry, 2FA gate ---
+    "django.contrib.messages.middleware.MessageMiddleware",
+    # --- auth: verified-session flag, idle expiry, 2FA gate (after messages: they add some) ---
     "django_otp.middleware.OTPMiddleware",
     "accounts.sessions.IdleTimeoutMiddleware",
     "accounts.twofactor.TwoFactorMiddleware",
     # --- end auth ---
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, so it sees the lockout flag the login view left on the request (django-axes).
