@@ -8,6 +8,7 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django_otp import user_has_device
 
 from audit.record import record
 
@@ -27,7 +28,17 @@ def _logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: An
         return
     backend = getattr(user, "backend", "") or ""
     method = "sso" if "oidc" in backend.lower() else "password"
-    record("login.ok", request=request, actor=user, target=user.get_username(), method=method, via=_via(request))
+    # A password login of a user with a device is not complete until login.verified follows.
+    pending = method == "password" and user_has_device(user)
+    record(
+        "login.ok",
+        request=request,
+        actor=user,
+        target=user.get_username(),
+        method=method,
+        second_factor="pending" if pending else "none",
+        via=_via(request),
+    )
 
 
 @receiver(user_login_failed)

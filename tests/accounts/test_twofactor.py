@@ -83,6 +83,7 @@ def test_a_user_with_a_device_must_enter_a_code_after_the_password(people: Peopl
     response = client.get(reverse("connections:list"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login_code"))
+    assert AuditEvent.objects.get(action="login.ok", actor=people.bob).detail["second_factor"] == "pending"
 
 
 def test_the_current_code_completes_the_login(people: People) -> None:
