@@ -10,3 +10,6 @@ class AccountsConfig(AppConfig):
         from config.converters import register
 
         register()
+
+        # Connects the login, logout and lockout receivers that write the audit trail.
+        from accounts import login_audit, sessions  # noqa: F401

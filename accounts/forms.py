@@ -24,3 +24,12 @@ class MemberForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
+
+
+class CodeForm(forms.Form):
+    """A six-digit authenticator code or a recovery code; spaces people copy along are ignored."""
+
+    token = forms.CharField(label="Code", max_length=32, strip=True)
+
+    def clean_token(self) -> str:
+        return "".join(self.cleaned_data["token"].split()).lower()

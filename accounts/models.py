@@ -58,3 +58,18 @@ class ConnectionGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} on {self.connection} as {self.role}"
+
+
+class OidcIdentity(models.Model):
+    """Links a dbdeck user to one single-sign-on subject; SSO logins find users only through this."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oidc_identities")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="one_user_per_oidc_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.subject} at {self.issuer}"

@@ -14,6 +14,7 @@ import environ
 from cryptography.fernet import Fernet
 from django.core.management.utils import get_random_secret_key
 
+from config.https import https_settings
 from connections.denylist import DEFAULT_DENIED
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -44,7 +45,7 @@ DBDECK_FERNET_KEYS: list[str] = env.list("DBDECK_FERNET_KEYS", default=[]) or [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_site.DbdeckAdminConfig",  # the admin behind the 2FA check (accounts/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -53,6 +54,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    # --- auth: login throttling and two-factor (accounts/login.py, accounts/twofactor.py) ---
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    # --- end auth ---
     "accounts",
     "connections",
     "explorer",
@@ -69,8 +76,15 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # --- auth: verified-session flag, idle expiry, 2FA gate (after messages: they add some) ---
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.sessions.IdleTimeoutMiddleware",
+    "accounts.twofactor.TwoFactorMiddleware",
+    # --- end auth ---
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it sees the lockout flag the login view left on the request (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -107,6 +121,44 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "connections:list"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- auth: login throttling, two-factor, single sign-on (see SECURITY.md) ---
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out user or address is refused before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("DBDECK_LOGIN_FAILURE_LIMIT", default=5)
+# Hours; fractions allowed. Unlock earlier with `manage.py dbdeck_unlock USERNAME`.
+AXES_COOLOFF_TIME = env.float("DBDECK_LOGIN_COOLOFF_HOURS", default=1.0)
+# Either key reaching the limit locks: guessing one user from many addresses, or many users from one.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+# Behind a proxy, name the header it sets (e.g. HTTP_X_FORWARDED_FOR) so lockouts key on the client.
+AXES_IPWARE_META_PRECEDENCE_ORDER = env.list("DBDECK_CLIENT_IP_HEADERS", default=["REMOTE_ADDR"])
+
+# off | all | above_viewer (editors, admins and superusers).
+DBDECK_REQUIRE_2FA = env.str("DBDECK_REQUIRE_2FA", default="off")
+OTP_TOTP_ISSUER = "dbdeck"
+
+# Single sign-on is on only when all three are set; nothing OIDC is imported otherwise.
+DBDECK_OIDC_ISSUER = env.str("DBDECK_OIDC_ISSUER", default="").rstrip("/")
+OIDC_RP_CLIENT_ID = env.str("DBDECK_OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("DBDECK_OIDC_CLIENT_SECRET", default="")
+OIDC_RP_SIGN_ALGO = env.str("DBDECK_OIDC_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("DBDECK_OIDC_SCOPES", default="openid email profile groups")
+OIDC_TIMEOUT = 10
+DBDECK_OIDC_GROUPS_CLAIM = env.str("DBDECK_OIDC_GROUPS_CLAIM", default="groups")
+# "group=Team:role,group2=Team:role"; teams named here are managed by the identity provider.
+DBDECK_OIDC_TEAM_MAP = env.str("DBDECK_OIDC_TEAM_MAP", default="")
+if DBDECK_OIDC_ISSUER and OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET:
+    AUTHENTICATION_BACKENDS.append("accounts.oidc_backend.TeamMappingOIDCBackend")
+
+# Idle sessions end; a middleware refreshes the expiry at most once a minute, not on every request.
+DBDECK_SESSION_IDLE_MINUTES = env.int("DBDECK_SESSION_IDLE_MINUTES", default=60)
+SESSION_COOKIE_AGE = DBDECK_SESSION_IDLE_MINUTES * 60
+# --- end auth ---
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -127,9 +179,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DBDECK_EXPORT_MAX_ROWS = env.int("DBDECK_EXPORT_MAX_ROWS", default=1_000_000)
 
+# --- auth: HTTPS-only cookies, redirect and HSTS in one switch (config/https.py) ---
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# DJANGO_SECURE_COOKIES is the older name of DBDECK_HTTPS and still works.
+DBDECK_HTTPS = env.bool("DBDECK_HTTPS", default=env.bool("DJANGO_SECURE_COOKIES", default=False))
+globals().update(https_settings(DBDECK_HTTPS, env.str("DBDECK_PROXY_SSL_HEADER", default="")))
+# --- end auth ---
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

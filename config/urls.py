@@ -3,14 +3,24 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts import enrol, login, oidc
 from config.health import healthz
 
 admin.site.site_header = "dbdeck administration"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="connections:list", permanent=False)),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", login.login_page, name="login"),
+    path("login/code/", login.login_code, name="login_code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/2fa/", enrol.twofactor, name="twofactor"),
+    path("account/2fa/qr.svg", enrol.twofactor_qr, name="twofactor_qr"),
+    path("account/2fa/confirm/", enrol.twofactor_confirm, name="twofactor_confirm"),
+    path("account/2fa/recovery/", enrol.twofactor_recovery, name="twofactor_recovery"),
+    path("account/2fa/disable/", enrol.twofactor_disable, name="twofactor_disable"),
+    # Answer 404 unless single sign-on is configured (accounts/oidc.py).
+    path("oidc/authenticate/", oidc.oidc_start, name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.oidc_callback, name="oidc_authentication_callback"),
     path("healthz", healthz, name="healthz"),
     path("connections/", include("connections.urls")),
     path("teams/", include("accounts.urls")),

@@ -1,0 +1,87 @@
+"""Who needs a second factor, and the middleware that sends them to it before anything else.
+
+A session is "verified" once django-otp has checked a code from one of the user's devices
+(`request.user.is_verified()`). A user with a confirmed device must verify every session;
+a user without one is sent to enrolment when DBDECK_REQUIRE_2FA covers them. Sessions
+opened through single sign-on are left to the identity provider, which owns that login.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, register
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django_otp import user_has_device
+
+from accounts.models import Membership, Role
+
+MODES = ("off", "all", "above_viewer")
+SSO_SESSION_KEY = "dbdeck_sso"
+
+
+def must_enrol(user: object) -> bool:
+    """Whether DBDECK_REQUIRE_2FA demands a device from this user."""
+    mode = settings.DBDECK_REQUIRE_2FA
+    if mode == "all":
+        return True
+    if mode == "above_viewer":
+        if getattr(user, "is_superuser", False):
+            return True
+        return Membership.objects.filter(user=user, role__in=[Role.EDITOR, Role.ADMIN]).exists()
+    return False
+
+
+def second_factor_ok(request: HttpRequest) -> bool:
+    """True when this session may act: verified, single sign-on, or no factor needed."""
+    user = request.user
+    if not user.is_authenticated:
+        return False
+    if user.is_verified() or request.session.get(SSO_SESSION_KEY):  # type: ignore[union-attr]
+        return True
+    return not user_has_device(user) and not must_enrol(user)
+
+
+def _exempt(path: str, *prefixes: str) -> bool:
+    return any(path.startswith(p) for p in prefixes)
+
+
+class TwoFactorMiddleware:
+    """Sends an unverified session to the code step, or an unenrolled one to enrolment."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated or user.is_verified() or request.session.get(SSO_SESSION_KEY):  # type: ignore[union-attr]
+            return self.get_response(request)
+        path = request.path_info
+        # Always reachable: finishing or leaving the login, static files and health probes.
+        base = (reverse("login"), reverse("logout"), "/" + settings.STATIC_URL.lstrip("/"), reverse("healthz"))
+        if user_has_device(user):
+            if not _exempt(path, *base):
+                return self._to("login_code", request)
+        elif must_enrol(user) and not _exempt(path, *base, reverse("twofactor")):
+            return self._to("twofactor", request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _to(name: str, request: HttpRequest) -> HttpResponse:
+        return HttpResponseRedirect(reverse(name) + "?" + urlencode({"next": request.get_full_path()}))
+
+
+@register()
+def check_require_2fa(**kwargs: object) -> list[CheckMessage]:
+    if settings.DBDECK_REQUIRE_2FA not in MODES:
+        return [
+            Error(
+                f"DBDECK_REQUIRE_2FA is {settings.DBDECK_REQUIRE_2FA!r}.",
+                hint="Set it to off, all or above_viewer.",
+                id="dbdeck.E201",
+            )
+        ]
+    return []
