@@ -189,19 +189,36 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else float("nan")
 
 
-def _rss_mb(group: int, field: str = "VmHWM") -> float:
-    """The largest VmHWM (peak) or VmRSS among the gunicorn processes of the run's process group."""
-    peak = 0
+def _descendants(root: int) -> list[int]:
+    """Every process below `root` (the run script gives its children sessions of their own)."""
+    parents: dict[int, list[int]] = defaultdict(list)
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
+        if proc.name.isdigit():
+            try:
+                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents[ppid].append(int(proc.name))
+    found, todo = [], [root]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found.extend(children)
+        todo.extend(children)
+    return found
+
+
+def _rss_mb(root: int, field: str = "VmHWM") -> float:
+    """The largest VmHWM (peak) or VmRSS among the gunicorn processes started by the run script."""
+    peak = 0
+    for pid in _descendants(root):
+        proc = Path("/proc") / str(pid)
         try:
-            if os.getpgid(int(proc.name)) != group or b"gunicorn" not in (proc / "cmdline").read_bytes():
+            if b"gunicorn" not in (proc / "cmdline").read_bytes():
                 continue
             for line in (proc / "status").read_text().splitlines():
                 if line.startswith(field + ":"):
                     peak = max(peak, int(line.split()[1]))
-        except (OSError, ProcessLookupError):
+        except OSError:
             continue
     return peak / 1024
 
@@ -255,11 +272,16 @@ def run() -> list[Result]:
         static, static_errors, static_elapsed = asyncio.run(_drive(port, cookies, 0, STATIC_SECONDS, static=True))
         peak = _rss_mb(proc.pid)
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
+        children = _descendants(proc.pid)
+        proc.send_signal(signal.SIGINT)  # the script stops its children and exits
         try:
-            proc.wait(timeout=30)
+            proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            for pid in [proc.pid, *children]:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             proc.wait()
     every = [v for values in samples.values() for v in values]
     ref = static["static file"]

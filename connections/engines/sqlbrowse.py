@@ -182,7 +182,7 @@ class SqlBrowsing(TableBrowsing):
         order = self._order(info, request)
         first_order = len(select)
         select.extend(f"{col.sql} AS {KEY_ALIAS.format(i)}" for i, col in enumerate(order))
-        position = tokens.decode(request.cursor) if request.cursor else None
+        position = tokens.decode(request.cursor, shape=tokens.POSITION, length=len(order)) if request.cursor else None
         forward = request.direction != "prev"
         statements = page_sql(
             self.dialect,
