@@ -37,7 +37,7 @@ def approx(value: Any) -> str:
         return f"{n:,}"
     for div, suffix in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
         if n >= div:
-            return f"≈{n / div:.1f}{suffix}"
+            return f"{n / div:.1f}{suffix}"
     return f"{n:,}"
 
 
