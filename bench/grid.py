@@ -80,7 +80,7 @@ def postgresql(app: LiveApp, server: Any) -> list[Result]:
         cur.execute(
             "INSERT INTO bench_orders SELECT g, g % 50000, (ARRAY['new','paid','shipped','done'])[1 + g % 4],"
             " (g % 100000) / 100.0, timestamptz '2020-01-01' + g * interval '1 minute',"
-            " CASE WHEN g % 10 = 0 THEN NULL ELSE 'note ' || lpad(((g * 7919) % 1000003)::text, 7, '0') END"
+            " CASE WHEN g % 10 = 0 THEN NULL ELSE 'note ' || lpad(((g::bigint * 7919) % 1000003)::text, 7, '0') END"
             f" FROM generate_series(1, {PG_ROWS}) g"
         )
         cur.execute("ALTER TABLE bench_orders ADD PRIMARY KEY (id)")
