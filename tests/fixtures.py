@@ -3,11 +3,14 @@ charlie administers another team and must never see Acme's things."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tests.procwatch import ProcessWatcher
 
 if TYPE_CHECKING:  # models load after pytest-django has set Django up
     from django.contrib.auth.models import User
@@ -83,6 +86,18 @@ def acme_sqlite(people: People, sqlite_file: Path) -> Connection:
     from connections.models import Connection
 
     return Connection.objects.create(team=people.acme, name="Acme shop", engine="sqlite", database=str(sqlite_file))
+
+
+@pytest.fixture
+def process_watcher() -> Iterator[ProcessWatcher]:
+    """Every process started while the test runs, with its argv and environment (tests/procwatch.py).
+
+    Use it wherever dbdeck may start a process (dump and restore tools, the run script) to
+    assert that no credential reaches a command line.
+    """
+    watcher = ProcessWatcher().start()
+    yield watcher
+    watcher.stop()
 
 
 def client_for(user: User | None) -> Client:
