@@ -59,11 +59,6 @@ class ProcessWatcher:
         with self._lock:
             return [s for s in self.sightings if any(text in var for var in s.environ)]
 
-    def processes(self) -> set[int]:
-        """Pids of the descendants the sampler saw."""
-        with self._lock:
-            return {s.pid for s in self.sightings if s.source == "proc"}
-
     # ---- running --------------------------------------------------------------------------------
     def start(self) -> ProcessWatcher:
         _ACTIVE.append(self)
@@ -85,28 +80,10 @@ class ProcessWatcher:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            for pid in self._descendants():
+            for pid in descendants(self.root):
                 self._look_at(pid)
             self.sweeps += 1
             self._stop.wait(self.interval)
-
-    def _descendants(self) -> list[int]:
-        found: list[int] = []
-        todo = [self.root]
-        while todo:
-            pid = todo.pop()
-            try:
-                tasks = list(Path(f"/proc/{pid}/task").iterdir())
-            except OSError:
-                continue  # it ended while we looked
-            for task in tasks:
-                try:
-                    children = [int(c) for c in (task / "children").read_text().split()]
-                except OSError:
-                    continue
-                found.extend(children)
-                todo.extend(children)
-        return found
 
     def _look_at(self, pid: int) -> None:
         try:
@@ -125,6 +102,26 @@ class ProcessWatcher:
     def _add(self, sighting: Sighting) -> None:
         with self._lock:
             self.sightings.append(sighting)
+
+
+def descendants(root: int) -> list[int]:
+    """Pids of every living process below `root`, through the kernel's per-thread children lists."""
+    found: list[int] = []
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            continue  # it ended while we looked
+        for task in tasks:
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found.extend(children)
+            todo.extend(children)
+    return found
 
 
 def _split(raw: bytes) -> tuple[str, ...]:
