@@ -86,8 +86,9 @@ class TwoFactorMiddleware:
         if not user.is_authenticated or user.is_verified() or request.session.get(SSO_SESSION_KEY):  # type: ignore[union-attr]
             return self.get_response(request)
         path = request.path_info
-        # Always reachable: finishing or leaving the login, static files and health probes.
-        base = (reverse("login"), reverse("logout"), "/" + settings.STATIC_URL.lstrip("/"), reverse("healthz"))
+        # Always reachable: finishing or leaving the login, static files, the icon and health probes.
+        static = "/" + settings.STATIC_URL.lstrip("/")
+        base = (reverse("login"), reverse("logout"), static, reverse("favicon"), reverse("healthz"))
         if user_has_device(user):
             if not _exempt(path, *base):
                 return self._to("login_code", request)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,11 @@ from connections.engines.sqlkeyset import Dialect
 
 MAX_OBJECTS = 5000
 PROGRESS_OPS = 20_000
+# dbstat reads every page of the file: give it a budget, and remember its answer per file version.
+SIZE_SECONDS = 5.0
+SIZE_CACHE_FILES = 64
+_sizes_cache: OrderedDict[tuple[object, ...], dict[str, int] | None] = OrderedDict()
+_sizes_lock = threading.Lock()  # gunicorn's threads share the cache
 
 
 def quote_ident(name: str) -> str:
@@ -214,12 +222,84 @@ class SQLiteAdapter(SqlBrowsing, Adapter):
             [MAX_OBJECTS + 1],
         )
         estimates = self._estimates(ns)
+        sizes = self._sizes(ns)
         items = [
-            ObjectInfo(name=name, kind=kind, estimated_rows=estimates.get(name) if kind == "table" else None)
+            ObjectInfo(
+                name=name,
+                kind=kind,
+                estimated_rows=estimates.get(name) if kind == "table" else None,
+                size_bytes=sizes.get(name) if sizes and kind == "table" else None,
+            )
             for name, kind in rows[:MAX_OBJECTS]
         ]
-        return Listing(
-            items=items, notice=f"Showing the first {MAX_OBJECTS} tables." if len(rows) > MAX_OBJECTS else ""
+        notices = [f"Showing the first {MAX_OBJECTS} tables."] if len(rows) > MAX_OBJECTS else []
+        if sizes is None:
+            notices.append(self._total_size_notice(ns))
+        return Listing(items=items, notice=" ".join(notices))
+
+    def _sizes(self, ns: str) -> dict[str, int] | None:
+        """Bytes per table, its indexes included (like pg_total_relation_size), or None without dbstat.
+
+        dbstat reads the whole file, so the answer is kept per file version (path, size and
+        modification time of the file and its WAL) and a page view does not rescan it.
+        """
+        version = self._file_version(ns)
+        with _sizes_lock:
+            if version is not None and version in _sizes_cache:
+                _sizes_cache.move_to_end(version)
+                return _sizes_cache[version]
+        sizes = self._scan_sizes(ns)
+        if version is not None:
+            with _sizes_lock:
+                _sizes_cache[version] = sizes
+                while len(_sizes_cache) > SIZE_CACHE_FILES:
+                    _sizes_cache.popitem(last=False)
+        return sizes
+
+    def _file_version(self, ns: str) -> tuple[object, ...] | None:
+        files = dict(self._execute("SELECT name, file FROM pragma_database_list"))
+        path = files.get(ns)
+        if not path:
+            return None  # in memory: nothing to key on, and small anyway
+        version: list[object] = [path]
+        for name in (path, path + "-wal"):
+            try:
+                st = os.stat(name)
+            except OSError:
+                version.extend((None, None))
+            else:
+                version.extend((st.st_size, st.st_mtime_ns))
+        return tuple(version)
+
+    def _scan_sizes(self, ns: str) -> dict[str, int] | None:
+        schema = quote_ident(ns)
+        owners = dict(
+            self._execute(f"SELECT name, tbl_name FROM {schema}.sqlite_schema WHERE type IN ('table', 'index')")
+        )
+        db = self._conn()
+        self._deadline = time.monotonic() + min(self.params.statement_timeout, SIZE_SECONDS)
+        try:
+            rows = db.execute(TAG + "SELECT name, SUM(pgsize) FROM dbstat(?) GROUP BY name", [ns]).fetchall()
+        except sqlite3.Error:
+            return None  # compiled without dbstat, not allowed, or out of time: sizes stay blank
+        finally:
+            self._deadline = 0.0
+        sizes: dict[str, int] = {}
+        for name, size in rows:
+            table = owners.get(name, name)
+            sizes[table] = sizes.get(table, 0) + int(size or 0)
+        return sizes
+
+    def _total_size_notice(self, ns: str) -> str:
+        schema = quote_ident(ns)
+        try:
+            pages = self._execute(f"PRAGMA {schema}.page_count")[0][0]
+            page_size = self._execute(f"PRAGMA {schema}.page_size")[0][0]
+        except EngineError:
+            return ""
+        return (
+            f"Sizes per table need SQLite's dbstat table, which this build lacks or which ran out of time; "
+            f"the whole database is {int(pages) * int(page_size) / 1048576:,.1f} MB."
         )
 
     def _describe(self, ns: str, obj: str) -> TableInfo:

@@ -7,9 +7,7 @@ import urllib.parse
 from typing import Any
 from urllib.parse import urlencode
 
-import boto3
 import pytest
-from botocore.config import Config
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -17,23 +15,14 @@ from audit.models import AuditEvent
 from connections.engines import EngineError
 from connections.models import Connection
 from tests.fixtures import People, client_for
-from tests.services import Servers
 
 BUCKET = "dbdeck-explorer"
 HOSTILE = "dir one/q'u\"o`te <img src=x onerror=alert(1)> 名.txt"
 
 
 @pytest.fixture
-def s3(servers: Servers) -> Any:
-    s = servers.s3
-    client = boto3.client(
-        "s3",
-        endpoint_url=s.extra["endpoint_url"],
-        aws_access_key_id=s.username,
-        aws_secret_access_key=s.password,
-        region_name=s.extra.get("region", "us-east-1"),
-        config=Config(s3={"addressing_style": "path"}),
-    )
+def s3(s3_client: Any) -> Any:
+    client = s3_client
     client.create_bucket(Bucket=BUCKET)
     for i in range(30):
         client.put_object(Bucket=BUCKET, Key=f"logs/2024/{i:03d}.log", Body=f"line {i}\n".encode())
@@ -47,21 +36,8 @@ def s3(servers: Servers) -> Any:
 
 
 @pytest.fixture
-def conn(servers: Servers, people: People, s3: Any) -> Connection:
-    s = servers.s3
-    host, port = s.extra["endpoint_url"].rsplit("//", 1)[1].split(":")
-    connection = Connection(
-        team=people.acme,
-        name="objects",
-        engine="s3",
-        host=host,
-        port=int(port),
-        username=s.username,
-        options={"tls_mode": "disable", "region": "us-east-1", "addressing_style": "path"},
-    )
-    connection.set_secret(s.password)
-    connection.save()
-    return connection
+def conn(acme_s3: Connection, s3: Any) -> Connection:
+    return acme_s3
 
 
 def browse(client: Any, conn: Connection, **query: Any) -> str:
