@@ -7,12 +7,12 @@ from importlib import import_module
 from connections.engines.base import Adapter, ConnectionParams, EngineError, ServerInfo
 
 ENGINES: dict[str, str] = {
-    "postgresql": "connections.engines.postgresql.PostgreSQLAdapter",
-    "mysql": "connections.engines.mysql.MySQLAdapter",
-    "sqlite": "connections.engines.sqlite.SQLiteAdapter",
-    "mongodb": "connections.engines.mongodb.MongoDBAdapter",
-    "redis": "connections.engines.redis.RedisAdapter",
-    "s3": "connections.engines.s3.S3Adapter",
+    "postgresql": "connections.engines.postgresql.adapter.PostgreSQLAdapter",
+    "mysql": "connections.engines.mysql.adapter.MySQLAdapter",
+    "sqlite": "connections.engines.sqlite.adapter.SQLiteAdapter",
+    "mongodb": "connections.engines.mongodb.adapter.MongoDBAdapter",
+    "redis": "connections.engines.redis.adapter.RedisAdapter",
+    "s3": "connections.engines.s3.adapter.S3Adapter",
 }
 
 

@@ -20,10 +20,10 @@ import pytest
 from connections.engines import cursor
 from connections.engines.base import ConnectionParams
 from connections.engines.browse import Filter, PageRequest
-from connections.engines.mysql import MySQLAdapter
-from connections.engines.postgresql import PostgreSQLAdapter
+from connections.engines.mysql.adapter import MySQLAdapter
+from connections.engines.postgresql.adapter import PostgreSQLAdapter
 from connections.engines.sqlbrowse import TAG, SqlBrowsing
-from connections.engines.sqlite import SQLiteAdapter
+from connections.engines.sqlite.adapter import SQLiteAdapter
 from tests.services import Servers
 
 ROWS = 40_000
