@@ -95,14 +95,14 @@ class Connection(models.Model):
         cls = adapter_class(self.engine) if self.engine in Engine.values else None
         if cls is None:
             errors["engine"] = "Choose an engine."
-        elif cls.uses_host and not self.host.strip():
+        elif cls.uses("host") and not self.host.strip():
             errors["host"] = f"{cls.display_name} needs a host."
         if self.engine == Engine.SQLITE and "database" not in errors:
             try:
                 policy.check_sqlite_path(self.database, team_id=self.team_id)
             except ValidationError as exc:
                 errors["database"] = exc.messages[0]
-        if cls is not None and cls.uses_host and "host" not in errors and self.host.strip():
+        if cls is not None and cls.uses("host") and "host" not in errors and self.host.strip():
             try:
                 policy.check_host(self.host, self.port if self.port and 0 < self.port < 65536 else None)
             except ValidationError as exc:
@@ -147,7 +147,7 @@ class Connection(models.Model):
         self.full_clean(exclude=["team", "name"], validate_unique=False, validate_constraints=False)
         cls = self.adapter_cls
         address = ""
-        if cls.uses_host:
+        if cls.uses("host"):
             address = policy.check_host(self.host, self.port or cls.default_port)
         database = self.database
         if self.engine == Engine.SQLITE:

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from connections.engines import EngineError
+from connections.engines.browse import KeyBrowsing
 from connections.models import Connection
 from tests.fixtures import People, client_for
 from tests.services import Servers
@@ -104,8 +105,9 @@ def test_binary_and_hostile_keys_round_trip_through_urls(conn: Connection, peopl
     assert detail.status_code == 200
     assert b"00 01 fe" in detail.content
     with conn.adapter() as adapter:
-        assert adapter.unescape_key(adapter.escape_key(BINARY_KEY)) == BINARY_KEY
-        assert adapter.unescape_key(adapter.escape_key(HOSTILE_KEY.encode())) == HOSTILE_KEY.encode()
+        keys = adapter.get(KeyBrowsing)
+        assert keys.unescape_key(keys.escape_key(BINARY_KEY)) == BINARY_KEY
+        assert keys.unescape_key(keys.escape_key(HOSTILE_KEY.encode())) == HOSTILE_KEY.encode()
 
 
 def test_a_hash_is_paged_with_hscan(conn: Connection, people: People) -> None:
@@ -161,5 +163,5 @@ def test_a_viewer_cannot_write_even_by_hand(conn: Connection, people: People, r:
     )
     assert response.status_code == 403 and r.exists("tags")
     with conn.adapter(read_only=True) as adapter, pytest.raises(EngineError):
-        adapter.delete_key(DB, b"tags")
+        adapter.get(KeyBrowsing).delete_key(DB, b"tags")
     assert r.exists("tags")

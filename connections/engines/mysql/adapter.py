@@ -1,8 +1,7 @@
-"""MySQL and MariaDB through PyMySQL (`local_infile` always off): check, browsing, edits by key."""
+"""MySQL and MariaDB through PyMySQL (`local_infile` always off): connect, session limits, errors, check."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -11,38 +10,20 @@ import pymysql
 import pymysql.cursors
 
 from connections.engines.base import (
-    VALUE_ERRORS,
-    Adapter,
+    ConnectionParams,
     EngineError,
     ServerInfo,
     first_line,
     read_only_refusal,
     refuse_nul,
     unreachable,
-    value_refused,
     wrong_credentials,
 )
-from connections.engines.browse import Column, ForeignKey, Index, Listing, Namespace, ObjectInfo, TableInfo
-from connections.engines.sqlbrowse import TAG, SqlBrowsing
+from connections.engines.browse import TableBrowsing
+from connections.engines.mysql.introspection import MySQLIntrospection
+from connections.engines.sqlbase import TAG, SqlAdapter
 from connections.engines.sqlkeyset import Dialect
 
-SYSTEM_SCHEMAS = ("information_schema", "performance_schema", "mysql", "sys")
-CUTTABLE = (
-    "char",
-    "varchar",
-    "text",
-    "tinytext",
-    "mediumtext",
-    "longtext",
-    "blob",
-    "tinyblob",
-    "mediumblob",
-    "longblob",
-    "json",
-    "binary",
-    "varbinary",
-)
-MAX_OBJECTS = 5000
 AUTH_ERRORS = {1045, 1044, 1698}
 UNREACHABLE_ERRORS = {2002, 2003, 2005, 2006, 2013}
 READ_ONLY_ERRORS = {1792, 1290, 1036}
@@ -50,22 +31,15 @@ TIMEOUT_ERRORS = {3024, 1969, 1317}
 TLS_ERRORS = {3159, 2026}
 
 
-def quote_ident(name: str) -> str:
-    """Backtick-quoted identifier; `%` doubled because every statement is run with parameters."""
-    refuse_nul(name)
-    return "`" + name.replace("`", "``").replace("%", "%%") + "`"
-
-
-class MySQLAdapter(SqlBrowsing, Adapter):
+class MySQLAdapter(SqlAdapter):
     engine = "mysql"
     display_name = "MySQL / MariaDB"
+    capabilities = {TableBrowsing: "connections.engines.mysql.browsing.MySQLBrowsing"}
+    form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     default_port = 3306
-    supports_schemas = False
-    supports_sql = True
-    supports_explain = True
-    supports_explain_analyze = True
+    default_tls = "prefer"
     dialect = Dialect(
-        quote=quote_ident,
+        quote_mark="`",
         placeholder="%s",
         row_values=False,
         null_range_key_order=True,
@@ -73,10 +47,11 @@ class MySQLAdapter(SqlBrowsing, Adapter):
         like="LIKE",
         like_escape="",
     )
-
+    vendor = "MySQL"
+    introspection_class = MySQLIntrospection
     driver_error = pymysql.MySQLError
 
-    def __init__(self, params: Any) -> None:
+    def __init__(self, params: ConnectionParams) -> None:
         super().__init__(params)
         self.is_mariadb = False
 
@@ -172,178 +147,16 @@ class MySQLAdapter(SqlBrowsing, Adapter):
         name = "MariaDB" if self.is_mariadb else "MySQL"
         return ServerInfo(version=f"{name} {self.version}", latency_ms=latency)
 
-    # ---- SqlBrowsing hooks ----------------------------------------------------------------
+    # ---- SqlAdapter hooks ----------------------------------------------------------------
     def _execute(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         conn = self._conn()
-        try:
-            with conn.cursor() as cur:
-                self._rows_affected = cur.execute(TAG + sql, list(args))
-                return list(cur.fetchall()) if cur.description else []
-        except pymysql.MySQLError as exc:
-            error = self._translate(exc)
-            self._rollback()
-            raise error from None
-        except VALUE_ERRORS as exc:
-            self._rollback()
-            raise value_refused("MySQL", exc) from None
+        with self._driver_errors(rollback=True), conn.cursor() as cur:
+            self._rows_affected = cur.execute(TAG + sql, list(args))
+            return list(cur.fetchall()) if cur.description else []
 
     def _stream(self, sql: str, args: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         conn = self._conn()
-        try:
-            with conn.cursor(pymysql.cursors.SSCursor) as cur:
-                cur.execute(TAG + sql, list(args))
-                while rows := cur.fetchmany(2000):
-                    yield from rows
-        except pymysql.MySQLError as exc:
-            raise self._translate(exc) from None
-        except VALUE_ERRORS as exc:
-            raise value_refused("MySQL", exc) from None
-
-    def _source(self, ns: str, obj: str) -> str:
-        return f"{quote_ident(ns)}.{quote_ident(obj)}"
-
-    def _cell(self, column: Column, cap: int) -> tuple[str, str | None]:
-        col = quote_ident(column.name)
-        if column.type.split("(")[0].lower() in CUTTABLE:
-            return f"SUBSTRING({col}, 1, {int(cap)})", f"LENGTH({col})"
-        return col, None
-
-    def _literal(self, value: Any) -> str:
-        if isinstance(value, dict | list):
-            value = json.dumps(value)
-        return str(self._conn().escape(value))
-
-    def _insert_returning_key(self, source: str, columns: list[str], args: list[Any], info: TableInfo) -> dict:
-        cols = ", ".join(quote_ident(c) for c in columns)
-        sql = f"INSERT INTO {source} ({cols}) VALUES ({', '.join(['%s'] * len(args))})"
-        self._execute(sql, args)
-        values = dict(zip(columns, args, strict=True))
-        if all(k in values for k in info.key):
-            return {k: values[k] for k in info.key}
-        if len(info.key) == 1:
-            return {info.key[0]: self._db.insert_id()}
-        return {}
-
-    # ---- catalog ------------------------------------------------------------------------------------
-    def namespaces(self) -> list[Namespace]:
-        rows = self._execute(
-            "SELECT s.schema_name, COUNT(t.table_name) FROM information_schema.schemata s"
-            " LEFT JOIN information_schema.tables t ON t.table_schema = s.schema_name"
-            f" WHERE s.schema_name NOT IN ({', '.join(['%s'] * len(SYSTEM_SCHEMAS))})"
-            " GROUP BY s.schema_name ORDER BY s.schema_name",
-            list(SYSTEM_SCHEMAS),
-        )
-        return [Namespace(name=name, detail=f"{count} tables") for name, count in rows]
-
-    def objects(self, ns: str) -> Listing:
-        rows = self._execute(
-            "SELECT table_name, table_type, table_rows, data_length + index_length FROM information_schema.tables"
-            " WHERE table_schema = %s ORDER BY table_name LIMIT %s",
-            [ns, MAX_OBJECTS + 1],
-        )
-        items = [
-            ObjectInfo(
-                name=name,
-                kind="view" if "VIEW" in kind else "table",
-                estimated_rows=None if "VIEW" in kind else rows_,
-                size_bytes=size,
-            )
-            for name, kind, rows_, size in rows[:MAX_OBJECTS]
-        ]
-        return Listing(
-            items=items, notice=f"Showing the first {MAX_OBJECTS} tables." if len(rows) > MAX_OBJECTS else ""
-        )
-
-    def _describe(self, ns: str, obj: str) -> TableInfo:
-        found = self._execute(
-            "SELECT table_type, table_rows, data_length + index_length FROM information_schema.tables"
-            " WHERE table_schema = %s AND table_name = %s",
-            [ns, obj],
-        )
-        if not found:
-            raise EngineError(f"There is no table or view {obj!r} in database {ns!r}.", kind="database")
-        table_type, table_rows, size = found[0]
-        cols = self._execute(
-            "SELECT column_name, column_type, is_nullable, column_default, column_key FROM information_schema.columns"
-            " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-            [ns, obj],
-        )
-        pk = [
-            r[0]
-            for r in self._execute(
-                "SELECT column_name FROM information_schema.key_column_usage"
-                " WHERE table_schema = %s AND table_name = %s AND constraint_name = 'PRIMARY'"
-                " ORDER BY ordinal_position",
-                [ns, obj],
-            )
-        ]
-        columns = [
-            Column(
-                name=n,
-                type=str(t),
-                nullable=nullable == "YES",
-                primary_key=n in pk,
-                default=None if d is None else str(d),
-            )
-            for n, t, nullable, d, _ in cols
-        ]
-        is_view = "VIEW" in table_type
-        return TableInfo(
-            namespace=ns,
-            name=obj,
-            kind="view" if is_view else "table",
-            columns=columns,
-            key=tuple(pk) if pk and not is_view else (),
-            key_kind="primary" if pk and not is_view else "none",
-            foreign_keys=self._foreign_keys("k.table_schema = %s AND k.table_name = %s", ns, obj),
-            referenced_by=self._foreign_keys(
-                "k.referenced_table_schema = %s AND k.referenced_table_name = %s", ns, obj
-            ),
-            indexes=self._indexes(ns, obj),
-            estimated_rows=None if is_view else table_rows,
-            size_bytes=size,
-        )
-
-    def _foreign_keys(self, where: str, ns: str, obj: str) -> list[ForeignKey]:
-        rows = self._execute(
-            "SELECT k.constraint_name, k.table_schema, k.table_name, k.column_name, k.referenced_table_schema,"
-            " k.referenced_table_name, k.referenced_column_name FROM information_schema.key_column_usage k"
-            f" WHERE {where} AND k.referenced_table_name IS NOT NULL"
-            " ORDER BY k.table_schema, k.table_name, k.constraint_name, k.ordinal_position LIMIT 1000",
-            [ns, obj],
-        )
-        grouped: dict[tuple[str, str, str], list[tuple[Any, ...]]] = {}
-        for row in rows:
-            grouped.setdefault((row[0], row[1], row[2]), []).append(row)
-        return [
-            ForeignKey(
-                name=name,
-                namespace=sch,
-                table=tbl,
-                columns=tuple(r[3] for r in parts),
-                ref_namespace=parts[0][4],
-                ref_object=parts[0][5],
-                ref_columns=tuple(r[6] for r in parts),
-            )
-            for (name, sch, tbl), parts in grouped.items()
-        ]
-
-    def _indexes(self, ns: str, obj: str) -> list[Index]:
-        rows = self._execute(
-            "SELECT index_name, non_unique, column_name, index_type FROM information_schema.statistics"
-            " WHERE table_schema = %s AND table_name = %s ORDER BY index_name, seq_in_index",
-            [ns, obj],
-        )
-        grouped: dict[str, list[tuple[Any, ...]]] = {}
-        for row in rows:
-            grouped.setdefault(row[0], []).append(row)
-        return [
-            Index(
-                name=n,
-                columns=tuple(r[2] for r in parts),
-                unique=not parts[0][1],
-                primary=n == "PRIMARY",
-                detail=str(parts[0][3]),
-            )
-            for n, parts in grouped.items()
-        ]
+        with self._driver_errors(rollback=False), conn.cursor(pymysql.cursors.SSCursor) as cur:
+            cur.execute(TAG + sql, list(args))
+            while rows := cur.fetchmany(2000):
+                yield from rows

@@ -1,19 +1,20 @@
-"""S3-compatible object stores through boto3: delimiter listings, streamed objects, presigned links."""
+"""S3-compatible object stores through boto3: the endpoint from host, port and TLS, errors, check."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Any, BinaryIO
+from functools import cached_property
+from typing import Any
 
 import boto3
-from boto3.s3.transfer import TransferConfig
 from botocore import exceptions as bx
 from botocore.config import Config
 
 from connections.engines.base import (
     Adapter,
+    ConnectionParams,
     EngineError,
+    Option,
     ServerInfo,
     first_line,
     read_only_refusal,
@@ -21,10 +22,9 @@ from connections.engines.base import (
     unreachable,
     wrong_credentials,
 )
-from connections.engines.browse import Listing, Namespace, ObjectInfo, ObjectMeta
+from connections.engines.browse import ObjectBrowsing
+from connections.engines.s3.introspection import S3Introspection
 
-MAX_PRESIGN_SECONDS = 7 * 24 * 3600
-CHUNK = 64 * 1024
 AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidClientTokenId", "AuthFailure"}
 MISSING_CODES = {"NoSuchBucket", "NoSuchKey", "404", "NotFound"}
 
@@ -32,13 +32,29 @@ MISSING_CODES = {"NoSuchBucket", "NoSuchKey", "404", "NotFound"}
 class S3Adapter(Adapter):
     engine = "s3"
     display_name = "S3-compatible"
+    capabilities = {ObjectBrowsing: "connections.engines.s3.browsing.S3Objects"}
+    form_fields = ("host", "port", "database", "username", "password", "tls_mode")
+    form_labels = {"database": "Bucket (optional)"}
+    options = (
+        Option("region", "Region (S3)", initial="us-east-1", max_length=32),
+        Option(
+            "addressing_style",
+            "Addressing (S3)",
+            choices=(("path", "Path style"), ("virtual", "Virtual host")),
+            initial="path",
+        ),
+    )
     default_port = 443
-    browse_style = "objects"
-    uses_database = True
+    default_tls = "prefer"
+    namespaces_title = "Buckets"
 
-    def __init__(self, params: Any) -> None:
+    def __init__(self, params: ConnectionParams) -> None:
         super().__init__(params)
         self._s3: Any = None
+
+    @cached_property
+    def introspection(self) -> S3Introspection:
+        return S3Introspection(self)
 
     @property
     def endpoint_url(self) -> str:
@@ -119,100 +135,3 @@ class S3Adapter(Adapter):
         latency = (time.perf_counter() - started) * 1000
         server = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("server", "")
         return ServerInfo(version=f"S3 API{f' ({server})' if server else ''}", latency_ms=latency)
-
-    # ---- browsing ----------------------------------------------------------------------------------
-    def namespaces(self) -> list[Namespace]:
-        if self.params.database:
-            return [Namespace(name=self.params.database)]
-        buckets = self._call(self._client().list_buckets).get("Buckets", [])
-        return [Namespace(name=b["Name"], detail=f"created {b['CreationDate']:%Y-%m-%d}") for b in buckets]
-
-    def list_objects(
-        self, bucket: str, *, prefix: str = "", token: str | None = None, limit: int = 1000, delimiter: str = "/"
-    ) -> Listing:
-        refuse_nul(bucket, prefix)
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "Delimiter": delimiter, "MaxKeys": limit}
-        if token:
-            kwargs["ContinuationToken"] = token
-        response = self._call(self._client().list_objects_v2, **kwargs)
-        items = [
-            ObjectInfo(name=p["Prefix"][len(prefix) :], kind="prefix", extra={"prefix": p["Prefix"]})
-            for p in response.get("CommonPrefixes", [])
-        ]
-        items.extend(
-            ObjectInfo(
-                name=o["Key"][len(prefix) :] or o["Key"],
-                kind="object",
-                size_bytes=o.get("Size"),
-                detail=o.get("StorageClass", "STANDARD"),
-                extra={"key": o["Key"], "modified": o.get("LastModified"), "etag": o.get("ETag", "")},
-            )
-            for o in response.get("Contents", [])
-        )
-        return Listing(items=items, next_cursor=response.get("NextContinuationToken"))
-
-    def head_object(self, bucket: str, key: str) -> ObjectMeta:
-        refuse_nul(bucket, key)
-        head = self._call(self._client().head_object, Bucket=bucket, Key=key)
-        return ObjectMeta(
-            bucket=bucket,
-            key=key,
-            size=int(head.get("ContentLength", 0)),
-            modified=head.get("LastModified"),
-            etag=str(head.get("ETag", "")).strip('"'),
-            content_type=head.get("ContentType", ""),
-            storage_class=head.get("StorageClass", "STANDARD"),
-            metadata=dict(head.get("Metadata", {})),
-        )
-
-    def open_object(self, bucket: str, key: str) -> tuple[ObjectMeta, Iterator[bytes]]:
-        refuse_nul(bucket, key)
-        response = self._call(self._client().get_object, Bucket=bucket, Key=key)
-        meta = ObjectMeta(
-            bucket=bucket,
-            key=key,
-            size=int(response.get("ContentLength", 0)),
-            modified=response.get("LastModified"),
-            etag=str(response.get("ETag", "")).strip('"'),
-            content_type=response.get("ContentType", ""),
-            storage_class=response.get("StorageClass", "STANDARD"),
-        )
-        body = response["Body"]
-
-        def chunks() -> Iterator[bytes]:
-            try:
-                yield from body.iter_chunks(CHUNK)
-            finally:
-                body.close()
-
-        return meta, chunks()
-
-    def presign(self, bucket: str, key: str, seconds: int) -> str:
-        refuse_nul(bucket, key)
-        seconds = max(1, min(int(seconds), MAX_PRESIGN_SECONDS))
-        return str(
-            self._call(
-                self._client().generate_presigned_url,
-                "get_object",
-                Params={"Bucket": bucket, "Key": key},
-                ExpiresIn=seconds,
-            )
-        )
-
-    def put_object(self, bucket: str, key: str, fileobj: BinaryIO, size: int | None, content_type: str) -> None:
-        self._writable()
-        refuse_nul(bucket, key)
-        # upload_fileobj streams in parts, so a large upload never sits in memory whole.
-        self._call(
-            self._client().upload_fileobj,
-            fileobj,
-            bucket,
-            key,
-            ExtraArgs={"ContentType": content_type},
-            Config=TransferConfig(multipart_threshold=16 * 1024 * 1024, max_concurrency=2),
-        )
-
-    def delete_object(self, bucket: str, key: str) -> None:
-        self._writable()
-        refuse_nul(bucket, key)
-        self._call(self._client().delete_object, Bucket=bucket, Key=key)
