@@ -52,10 +52,8 @@ class ConnectionParams:
     tls_mode: str = "prefer"
     connect_timeout: float = 5.0
     statement_timeout: float = 30.0
-    # Engine-specific extras, already allowlisted by the caller:
-    #   mongodb: auth_source, replica_set, direct_connection
-    #   s3: region, addressing_style ("path" | "virtual")
-    #   sqlite: read_only (bool)
+    # The engine's own options (Adapter.options), already allowlisted by the caller, and
+    # read_only (bool): a viewer's session, enforced by the server where it can be.
     extra: dict[str, Any] = field(default_factory=dict)
     # The resolved address the host policy approved; adapters connect to it where
     # the driver allows, so a DNS answer cannot change between check and connect.

@@ -32,6 +32,7 @@ class SQLiteAdapter(SqlAdapter):
     form_fields = ("database",)
     form_labels = {"database": "File path"}
     default_port = None
+    default_tls = "disable"  # a local file: no network, no TLS
     database_is_file = True
     dialect = Dialect(
         quote_mark='"',
