@@ -276,6 +276,13 @@ class SqlBrowsing(TableBrowsing):
     def _plain(self, values: dict[str, Any]) -> dict[str, Any]:
         return {k: (v.value if isinstance(v, Cut) else v) for k, v in values.items()}
 
+    def _existing(self, ns: str, obj: str, info: TableInfo, key: dict[str, Any]) -> dict[str, Any]:
+        """The row about to change, whole; refused when it is gone."""
+        before = self._fetch_one(ns, obj, info, key, DETAIL_CELL_CAP)
+        if before is None:
+            raise EngineError("That row no longer exists.", kind="database")
+        return before
+
     def update(self, ns: str, obj: str, key: dict[str, Any], values: dict[str, Any]) -> tuple[dict, dict]:
         info = self.describe(ns, obj)
         if not info.editable:
@@ -284,9 +291,7 @@ class SqlBrowsing(TableBrowsing):
         if not values:
             raise EngineError("Nothing to change.", kind="config")
         with self.adapter.atomic():
-            before = self._fetch_one(ns, obj, info, key, DETAIL_CELL_CAP)
-            if before is None:
-                raise EngineError("That row no longer exists.", kind="database")
+            before = self._existing(ns, obj, info, key)
             where, key_args = self._key_where(info, key)
             p = self.dialect.placeholder
             assignments = ", ".join(f"{self.dialect.quote(c)} = {p}" for c in values)
@@ -304,9 +309,7 @@ class SqlBrowsing(TableBrowsing):
         if not info.editable:
             raise EngineError("Only rows of tables with a key can be deleted here.", kind="config")
         with self.adapter.atomic():
-            before = self._fetch_one(ns, obj, info, key, DETAIL_CELL_CAP)
-            if before is None:
-                raise EngineError("That row no longer exists.", kind="database")
+            before = self._existing(ns, obj, info, key)
             where, args = self._key_where(info, key)
             self._execute(f"DELETE FROM {self._source(ns, obj)} WHERE {where}", args)
             if self.adapter._rowcount() != 1:
