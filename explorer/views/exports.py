@@ -11,11 +11,12 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
 from connections.engines import EngineError
+from connections.engines.browse import TableBrowsing
 from connections.models import Connection
 from explorer import numbers, params
 from explorer.models import Export, ExportFormat, ExportStatus
 from explorer.tasks import export_path, run_export
-from explorer.views.common import engine, explorer_view, require_style
+from explorer.views.common import engine, explorer_view, require
 
 
 def _max_rows_setting() -> int:
@@ -30,8 +31,8 @@ def export_start(request: HttpRequest, connection: Connection) -> HttpResponse:
     if not obj:
         raise EngineError("Choose a table or collection to export.", kind="config")
     with engine(connection) as adapter:
-        require_style(adapter, "table", "documents")
-        formats = [f for f in ExportFormat if f != ExportFormat.SQL or adapter.supports_sql]
+        browsing = require(adapter, TableBrowsing)
+        formats = [f for f in ExportFormat if f != ExportFormat.SQL or browsing.exports_sql]
         if request.method == "POST":
             fmt = request.POST.get("format", "csv")
             if fmt not in [f.value for f in formats]:

@@ -13,9 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Role
 from audit.record import record
 from connections.engines import EngineError
+from connections.engines.browse import KeyBrowsing
 from connections.models import Connection
 from explorer import numbers, params
-from explorer.views.common import can_write, engine, explorer_view, require_confirmation, require_style
+from explorer.views.common import can_write, engine, explorer_view, require, require_confirmation
 
 REDIS_TYPES = ["", "string", "hash", "list", "set", "zset", "stream", "ReJSON-RL"]
 MAX_VALUE_BYTES = 10_000_000
@@ -26,11 +27,11 @@ def _db(request: HttpRequest) -> int:
     return numbers.parse_int(raw, name="Redis database (a small number such as 0)", maximum=10_000)
 
 
-def key_tree(request: HttpRequest, connection: Connection, adapter: Any) -> HttpResponse:
+def key_tree(request: HttpRequest, connection: Connection, keys: KeyBrowsing) -> HttpResponse:
     db = _db(request)
     separator = request.GET.get("sep", ":")[:8] or ":"
     prefix = request.GET.get("prefix", "")
-    listing = adapter.scan_keys(
+    listing = keys.scan_keys(
         db,
         prefix=prefix,
         pattern=request.GET.get("pattern", "")[:1000],
@@ -43,7 +44,7 @@ def key_tree(request: HttpRequest, connection: Connection, adapter: Any) -> Http
         "connection": connection,
         "style": "keys",
         "ns": str(db),
-        "namespaces": adapter.namespaces(),
+        "namespaces": keys.namespaces(),
         "listing": listing,
         "prefix": prefix,
         "crumbs": crumbs,
@@ -60,9 +61,9 @@ def key_tree(request: HttpRequest, connection: Connection, adapter: Any) -> Http
 def key_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
     db = _db(request)
     with engine(connection) as adapter:
-        require_style(adapter, "keys")
-        key = adapter.unescape_key(request.GET.get("key", ""))
-        value = adapter.key_value(db, key, cursor=request.GET.get("cursor") or None)
+        keys = require(adapter, KeyBrowsing)
+        key = keys.unescape_key(request.GET.get("key", ""))
+        value = keys.key_value(db, key, cursor=request.GET.get("cursor") or None)
     if value is None:
         return render(
             request,
@@ -100,25 +101,25 @@ def key_edit(request: HttpRequest, connection: Connection) -> HttpResponse:
         if len(form.get(name, "")) > MAX_VALUE_BYTES:
             raise EngineError("Values over 10 MB are not edited here.", kind="config")
     with engine(connection) as adapter:
-        require_style(adapter, "keys")
-        key = adapter.unescape_key(key_text)
+        keys = require(adapter, KeyBrowsing)
+        key = keys.unescape_key(key_text)
         ttl = numbers.parse_int_or_none(form.get("ttl"), name="time to live (seconds)")
         detail: dict[str, Any]
         if action == "set":
-            detail = adapter.set_string(db, key, form.get("value", ""), ttl=ttl)
+            detail = keys.set_string(db, key, form.get("value", ""), ttl=ttl)
         elif action == "rename":
-            new_key = adapter.unescape_key(form.get("new_key", ""))
-            detail = adapter.rename_key(db, key, new_key)
-            key_text = adapter.escape_key(new_key)
+            new_key = keys.unescape_key(form.get("new_key", ""))
+            detail = keys.rename_key(db, key, new_key)
+            key_text = keys.escape_key(new_key)
         elif action == "expire":
-            detail = adapter.expire_key(db, key, ttl)
+            detail = keys.expire_key(db, key, ttl)
         elif action == "delete":
-            detail = adapter.delete_key(db, key)
+            detail = keys.delete_key(db, key)
             record("data.delete", request=request, connection=connection, target=key_text, db=db, before=detail)
             messages.success(request, "Deleted.")
             return redirect(params.link("explorer:browse", connection.pk, ns=db))
         else:
-            detail = adapter.edit_member(
+            detail = keys.edit_member(
                 db,
                 key,
                 action,

@@ -12,17 +12,19 @@ from django.views.decorators.http import require_GET
 
 from audit.record import record
 from connections.engines import cursor
-from connections.engines.browse import FILTER_OPS, PageRequest, TableInfo
+from connections.engines.browse import FILTER_OPS, KeyBrowsing, ObjectBrowsing, PageRequest, TableBrowsing, TableInfo
 from connections.models import Connection
 from explorer import catalog, params
 from explorer.views import keys, objects
-from explorer.views.common import can_write, engine, explorer_view, require_style
+from explorer.views.common import can_write, engine, explorer_view, require
 
 
-def _grid_context(request: HttpRequest, connection: Connection, adapter: Any, ns: str, obj: str) -> dict[str, Any]:
-    info: TableInfo = catalog.describe(connection, adapter, ns, obj)
+def _grid_context(
+    request: HttpRequest, connection: Connection, browsing: TableBrowsing, ns: str, obj: str
+) -> dict[str, Any]:
+    info: TableInfo = catalog.describe(connection, browsing, ns, obj)
     preq: PageRequest = params.page_request(request.GET)
-    page = catalog.page(connection, adapter, ns, obj, preq)
+    page = catalog.page(connection, browsing, ns, obj, preq)
     shown = [c for c in info.columns if not preq.columns or c.name in preq.columns]
     query = request.GET
     return {
@@ -59,16 +61,16 @@ def _grid_context(request: HttpRequest, connection: Connection, adapter: Any, ns
 @explorer_view()
 def browse(request: HttpRequest, connection: Connection) -> HttpResponse:
     with engine(connection) as adapter:
-        style = adapter.browse_style
-        if style == "keys":
-            return keys.key_tree(request, connection, adapter)
-        if style == "objects":
-            return objects.listing(request, connection, adapter)
+        if key_store := adapter.get(KeyBrowsing):
+            return keys.key_tree(request, connection, key_store)
+        if object_store := adapter.get(ObjectBrowsing):
+            return objects.listing(request, connection, object_store)
+        browsing = require(adapter, TableBrowsing)
         ns = request.GET.get("ns")
         obj = request.GET.get("obj")
-        ctx: dict[str, Any] = {"connection": connection, "ns": ns, "obj": obj, "style": style}
+        ctx: dict[str, Any] = {"connection": connection, "ns": ns, "obj": obj, "documents": browsing.documents}
         if ns is None:
-            namespaces = adapter.namespaces()
+            namespaces = browsing.namespaces()
             if len(namespaces) == 1:
                 return redirect(
                     reverse("explorer:browse", args=[connection.pk]) + params.state(request.GET, ns=namespaces[0].name)
@@ -76,9 +78,9 @@ def browse(request: HttpRequest, connection: Connection) -> HttpResponse:
             ctx["namespaces"] = namespaces
             return render(request, "explorer/browse.html", ctx)
         if not obj:
-            ctx["listing"] = adapter.objects(ns)
+            ctx["listing"] = browsing.objects(ns)
             return render(request, "explorer/browse.html", ctx)
-        ctx.update(_grid_context(request, connection, adapter, ns, obj))
+        ctx.update(_grid_context(request, connection, browsing, ns, obj))
     if request.htmx and request.htmx.target == "grid":
         return render(request, "explorer/browse.html#grid", ctx)
     return render(request, "explorer/browse.html", ctx)
@@ -92,8 +94,7 @@ def count(request: HttpRequest, connection: Connection) -> HttpResponse:
     ns, obj = request.GET.get("ns", ""), request.GET.get("obj", "")
     preq = params.page_request(request.GET)
     with engine(connection) as adapter:
-        require_style(adapter, "table", "documents")
-        total = adapter.count_exact(ns, obj, preq)
+        total = require(adapter, TableBrowsing).count_exact(ns, obj, preq)
     record("query.count", request=request, connection=connection, target=f"{ns}.{obj}", filters=len(preq.filters))
     ctx = {"total": total, "connection": connection}
     if request.htmx:

@@ -13,23 +13,24 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Role
 from audit.record import record
 from connections.engines import EngineError
+from connections.engines.browse import ObjectBrowsing
 from connections.models import Connection
 from explorer import numbers, params
-from explorer.views.common import can_write, engine, explorer_view, require_confirmation, require_style
+from explorer.views.common import can_write, engine, explorer_view, require, require_confirmation
 
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # S3's own limit for SigV4
 PRESIGN_CHOICES = [(300, "5 minutes"), (3600, "1 hour"), (86400, "1 day"), (MAX_PRESIGN_SECONDS, "7 days")]
 MAX_UPLOAD_BYTES = 5 * 1024**3
 
 
-def listing(request: HttpRequest, connection: Connection, adapter: Any) -> HttpResponse:
+def listing(request: HttpRequest, connection: Connection, store: ObjectBrowsing) -> HttpResponse:
     bucket = request.GET.get("ns")
     ctx: dict[str, Any] = {"connection": connection, "style": "objects", "ns": bucket}
     if not bucket:
-        ctx["namespaces"] = adapter.namespaces()
+        ctx["namespaces"] = store.namespaces()
         return render(request, "explorer/objects.html", ctx)
     prefix = request.GET.get("prefix", "")
-    result = adapter.list_objects(bucket, prefix=prefix, token=request.GET.get("token") or None)
+    result = store.list_objects(bucket, prefix=prefix, token=request.GET.get("token") or None)
     crumbs = params.crumbs(
         prefix, "/", lambda acc: params.link("explorer:browse", connection.pk, ns=bucket, prefix=acc)
     )
@@ -59,8 +60,8 @@ def _object_target(request: HttpRequest) -> tuple[str, str]:
 def object_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
     bucket, key = _object_target(request)
     with engine(connection) as adapter:
-        require_style(adapter, "objects")
-        meta = adapter.head_object(bucket, key)
+        store = require(adapter, ObjectBrowsing)
+        meta = store.head_object(bucket, key)
     parent = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
     ctx = {
         "connection": connection,
@@ -80,8 +81,8 @@ def object_download(request: HttpRequest, connection: Connection) -> HttpRespons
     bucket, key = _object_target(request)
     adapter = connection.adapter(read_only=not can_write(connection))
     try:
-        require_style(adapter, "objects")
-        meta, chunks = adapter.open_object(bucket, key)
+        store = require(adapter, ObjectBrowsing)
+        meta, chunks = store.open_object(bucket, key)
     except Exception:
         adapter.close()
         raise
@@ -114,8 +115,8 @@ def object_presign(request: HttpRequest, connection: Connection) -> HttpResponse
         MAX_PRESIGN_SECONDS,
     )
     with engine(connection) as adapter:
-        require_style(adapter, "objects")
-        url = adapter.presign(bucket, key, seconds)
+        store = require(adapter, ObjectBrowsing)
+        url = store.presign(bucket, key, seconds)
     record("data.presign", request=request, connection=connection, target=f"{bucket}/{key}", expires=seconds)
     ctx = {"url": url, "seconds": seconds, "connection": connection}
     if request.htmx:
@@ -137,8 +138,8 @@ def object_upload(request: HttpRequest, connection: Connection) -> HttpResponse:
     require_confirmation(request, connection)
     key = prefix + (request.POST.get("name") or upload.name or "upload")
     with engine(connection) as adapter:
-        require_style(adapter, "objects")
-        adapter.put_object(bucket, key, upload, upload.size, upload.content_type or "application/octet-stream")
+        store = require(adapter, ObjectBrowsing)
+        store.put_object(bucket, key, upload, upload.size, upload.content_type or "application/octet-stream")
     record("data.upload", request=request, connection=connection, target=f"{bucket}/{key}", size=upload.size)
     messages.success(request, "Uploaded.")
     return redirect(params.link("explorer:browse", connection.pk, ns=bucket, prefix=prefix or None))
@@ -151,9 +152,9 @@ def object_delete(request: HttpRequest, connection: Connection) -> HttpResponse:
     bucket, key = _object_target(request)
     require_confirmation(request, connection)
     with engine(connection) as adapter:
-        require_style(adapter, "objects")
-        meta = adapter.head_object(bucket, key)
-        adapter.delete_object(bucket, key)
+        store = require(adapter, ObjectBrowsing)
+        meta = store.head_object(bucket, key)
+        store.delete_object(bucket, key)
     record(
         "data.delete", request=request, connection=connection, target=f"{bucket}/{key}", size=meta.size, etag=meta.etag
     )

@@ -13,10 +13,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Role
 from audit.record import record
 from connections.engines import EngineError, cursor
-from connections.engines.browse import TableInfo
+from connections.engines.browse import TableBrowsing, TableInfo
 from connections.models import Connection
 from explorer import catalog, params
-from explorer.views.common import can_write, engine, explorer_view, require_confirmation, require_style
+from explorer.views.common import can_write, engine, explorer_view, require, require_confirmation
 
 MAX_VALUE_CHARS = 10_000_000
 
@@ -70,13 +70,13 @@ def record_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
     ns, obj = _target(request)
     key = _key(request)
     with engine(connection) as adapter:
-        require_style(adapter, "table", "documents")
-        info: TableInfo = catalog.describe(connection, adapter, ns, obj)
+        browsing = require(adapter, TableBrowsing)
+        info: TableInfo = catalog.describe(connection, browsing, ns, obj)
         if request.method == "POST":
             if not can_write(connection):
                 return HttpResponse("Editing needs the editor role.", status=403)
             require_confirmation(request, connection)
-            before, after = adapter.update(ns, obj, key, _submitted_values(request, info))
+            before, after = browsing.update(ns, obj, key, _submitted_values(request, info))
             record(
                 "data.update",
                 request=request,
@@ -89,7 +89,7 @@ def record_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
             messages.success(request, "Saved.")
             new_key = {k: after.get(k, v) for k, v in key.items()} if info.key_kind == "primary" else key
             return redirect(_record_url(connection, ns, obj, new_key))
-        row = adapter.record(ns, obj, key)
+        row = browsing.record(ns, obj, key)
     if row is None:
         return render(
             request,
@@ -154,8 +154,8 @@ def record_delete(request: HttpRequest, connection: Connection) -> HttpResponse:
     key = _key(request)
     require_confirmation(request, connection)
     with engine(connection) as adapter:
-        require_style(adapter, "table", "documents")
-        before = adapter.delete(ns, obj, key)
+        browsing = require(adapter, TableBrowsing)
+        before = browsing.delete(ns, obj, key)
     record("data.delete", request=request, connection=connection, target=f"{ns}.{obj}", key=key, before=before)
     messages.success(request, "Deleted.")
     return redirect(_grid_url(connection, ns, obj))
@@ -167,8 +167,8 @@ def record_delete(request: HttpRequest, connection: Connection) -> HttpResponse:
 def record_new(request: HttpRequest, connection: Connection) -> HttpResponse:
     ns, obj = _target(request)
     with engine(connection) as adapter:
-        require_style(adapter, "table", "documents")
-        info: TableInfo = catalog.describe(connection, adapter, ns, obj)
+        browsing = require(adapter, TableBrowsing)
+        info: TableInfo = catalog.describe(connection, browsing, ns, obj)
         if not info.editable:
             raise EngineError("Rows can only be added to tables with a key.", kind="config")
         if request.method == "POST":
@@ -176,7 +176,7 @@ def record_new(request: HttpRequest, connection: Connection) -> HttpResponse:
             values = _submitted_values(request, info)
             if info.key_kind != "document":
                 values = {k: v for k, v in values.items() if v != "" or request.POST.get(f"empty:{k}")}
-            key = adapter.insert(ns, obj, values)
+            key = browsing.insert(ns, obj, values)
             record("data.insert", request=request, connection=connection, target=f"{ns}.{obj}", key=key, after=values)
             messages.success(request, "Added.")
             return redirect(_record_url(connection, ns, obj, key) if key else _grid_url(connection, ns, obj))

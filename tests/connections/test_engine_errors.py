@@ -11,6 +11,7 @@ import pytest
 
 from connections.engines import EngineError, open_adapter
 from connections.engines.base import ConnectionParams
+from connections.engines.browse import TableBrowsing
 from tests.services import Servers
 
 NETWORK = ["postgresql", "mysql", "redis", "mongodb", "s3"]
@@ -144,7 +145,7 @@ def test_sqlite_read_only_refuses_writes_at_the_database(tmp_path: Path) -> None
         db.execute("INSERT INTO t VALUES (1, 'a')")
     params = ConnectionParams(engine="sqlite", database=str(path), extra={"read_only": True})
     with open_adapter(params) as adapter, pytest.raises(EngineError) as err:
-        adapter.update("main", "t", {"id": 1}, {"v": "b"})
+        adapter.get(TableBrowsing).update("main", "t", {"id": 1}, {"v": "b"})
     assert err.value.kind == "permission"
     assert sqlite3.connect(path).execute("SELECT v FROM t").fetchone() == ("a",)
 

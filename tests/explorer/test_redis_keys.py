@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from connections.engines import EngineError
+from connections.engines.browse import KeyBrowsing
 from connections.models import Connection
 from tests import htmltree
 from tests.fixtures import People, client_for
@@ -158,9 +159,10 @@ def test_binary_and_hostile_keys_round_trip_through_urls(conn: Connection, peopl
     detail = client.get(reverse("explorer:key", args=[conn.pk]) + "?" + urlencode({"ns": DB, "key": HOSTILE_KEY}))
     assert detail.status_code == 200 and b"&lt;img src=x onerror=alert(1)&gt;" in detail.content
     with conn.adapter() as adapter:
-        assert adapter.unescape_key(escaped) == BINARY_KEY
-        assert adapter.unescape_key(adapter.escape_key(BINARY_KEY)) == BINARY_KEY
-        assert adapter.unescape_key(adapter.escape_key(HOSTILE_KEY.encode())) == HOSTILE_KEY.encode()
+        keys = adapter.get(KeyBrowsing)
+        assert keys.unescape_key(escaped) == BINARY_KEY
+        assert keys.unescape_key(keys.escape_key(BINARY_KEY)) == BINARY_KEY
+        assert keys.unescape_key(keys.escape_key(HOSTILE_KEY.encode())) == HOSTILE_KEY.encode()
 
 
 def test_a_hash_is_paged_with_hscan(conn: Connection, people: People) -> None:
@@ -225,5 +227,5 @@ def test_a_viewer_cannot_write_even_by_hand(conn: Connection, people: People, r:
     )
     assert response.status_code == 403 and r.exists("tags")
     with conn.adapter(read_only=True) as adapter, pytest.raises(EngineError):
-        adapter.delete_key(DB, b"tags")
+        adapter.get(KeyBrowsing).delete_key(DB, b"tags")
     assert r.exists("tags")

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from connections.engines import EngineError
+from connections.engines.browse import ObjectBrowsing
 from connections.models import Connection
 from tests.fixtures import People, client_for
 
@@ -106,13 +107,14 @@ def test_a_viewer_cannot_upload_or_delete(conn: Connection, people: People, s3: 
     response = client.post(reverse("explorer:object_delete", args=[conn.pk]), {"ns": BUCKET, "key": "root.bin"})
     assert response.status_code == 403
     with conn.adapter(read_only=True) as adapter, pytest.raises(EngineError):
-        adapter.delete_object(BUCKET, "root.bin")
+        adapter.get(ObjectBrowsing).delete_object(BUCKET, "root.bin")
     assert s3.head_object(Bucket=BUCKET, Key="root.bin")["ContentLength"] == 25600
 
 
 def test_listing_pages_with_continuation_tokens(conn: Connection, people: People) -> None:
     with conn.adapter() as adapter:
-        first = adapter.list_objects(BUCKET, prefix="logs/2024/", limit=10)
+        store = adapter.get(ObjectBrowsing)
+        first = store.list_objects(BUCKET, prefix="logs/2024/", limit=10)
         assert len(first.items) == 10 and first.next_cursor
-        second = adapter.list_objects(BUCKET, prefix="logs/2024/", token=first.next_cursor, limit=10)
+        second = store.list_objects(BUCKET, prefix="logs/2024/", token=first.next_cursor, limit=10)
         assert {o.name for o in first.items}.isdisjoint({o.name for o in second.items})

@@ -223,9 +223,10 @@ def test_a_viewer_cannot_change_data_even_with_a_crafted_request(
     assert client.post(delete, {"key": cursor.encode({"id": 1})}).status_code == 403
     # And the database itself refuses: the viewer's session is read-only.
     from connections.engines import EngineError
+    from connections.engines.browse import TableBrowsing
 
     with conn.adapter(read_only=True) as adapter, pytest.raises(EngineError):
-        adapter.update(target.ns, TABLE, {"id": 1}, {"grp": "1000"})
+        adapter.get(TableBrowsing).update(target.ns, TABLE, {"id": 1}, {"grp": "1000"})
     assert target.execute(f"SELECT grp FROM {target.table(TABLE)} WHERE id = %s", (1,)) == [(1,)]
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from connections.engines import open_adapter
 from connections.engines.base import ConnectionParams
+from connections.engines.browse import TableBrowsing
 from connections.models import Connection
 from tests import htmltree
 from tests.fixtures import People, client_for
@@ -80,7 +81,7 @@ def test_sizes_are_read_once_per_version_of_the_file(shop: Path) -> None:
     def sizes() -> dict[str, int | None]:
         with open_adapter(params) as adapter:
             adapter._conn().set_trace_callback(lambda sql: scans.append(sql) if "dbstat" in sql else None)
-            return {o.name: o.size_bytes for o in adapter.objects("main").items}
+            return {o.name: o.size_bytes for o in adapter.get(TableBrowsing).objects("main").items}
 
     first = sizes()
     assert sizes() == first and len(scans) == 1  # a second page view, even on a new connection, is not a rescan
@@ -100,7 +101,7 @@ def test_without_dbstat_the_navigator_says_the_whole_files_size(shop: Path) -> N
             return sqlite3.SQLITE_DENY if table == "dbstat" else sqlite3.SQLITE_OK
 
         adapter._conn().set_authorizer(no_dbstat)  # as a build without the dbstat table would answer
-        listing = adapter.objects("main")
+        listing = adapter.get(TableBrowsing).objects("main")
     assert all(o.size_bytes is None for o in listing.items)
     megabytes = shop.stat().st_size / 1048576
     assert f"the whole database is {megabytes:,.1f} MB" in listing.notice
