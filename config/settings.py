@@ -125,7 +125,8 @@ LOGOUT_REDIRECT_URL = "login"
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out user or address is refused before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend with a compiler-free get_user (accounts/fastpath.py).
+    "accounts.fastpath.UserBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("DBDECK_LOGIN_FAILURE_LIMIT", default=5)
 # Hours; fractions allowed. Unlock earlier with `manage.py dbdeck_unlock USERNAME`.
@@ -157,6 +158,8 @@ if DBDECK_OIDC_ISSUER and OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET:
 # Idle sessions end; a middleware refreshes the expiry at most once a minute, not on every request.
 DBDECK_SESSION_IDLE_MINUTES = env.int("DBDECK_SESSION_IDLE_MINUTES", default=60)
 SESSION_COOKIE_AGE = DBDECK_SESSION_IDLE_MINUTES * 60
+# Django's database sessions, loaded with one plain statement (accounts/fastpath.py).
+SESSION_ENGINE = "accounts.fastpath"
 # --- end auth ---
 
 LANGUAGE_CODE = "en-us"
