@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.access import get_connection_for
+from accounts.access import Access, get_connection_for
 from accounts.models import Role
 from config.headers import same_origin_referrer
 from connections.engines import EngineError
@@ -28,18 +28,10 @@ class ConfirmationNeeded(Exception):
     """A write on a production connection without the typed confirmation."""
 
 
-def role_of(connection: Connection) -> Role:
-    return connection.role  # type: ignore[attr-defined,no-any-return]
-
-
-def can_write(connection: Connection) -> bool:
-    return role_of(connection).allows(Role.EDITOR)
-
-
 @contextmanager
-def engine(connection: Connection) -> Iterator[Any]:
+def engine(access: Access) -> Iterator[Any]:
     """An adapter for the connection; viewers get the read-only credential and session."""
-    with pool.checkout(connection, read_only=not can_write(connection)) as adapter:
+    with pool.checkout(access.connection, read_only=not access.can_write) as adapter:
         yield adapter
 
 
@@ -61,14 +53,18 @@ def require_confirmation(request: HttpRequest, connection: Connection) -> None:
 
 
 def explorer_view(need: Role = Role.VIEWER) -> Callable[..., Callable[..., HttpResponse]]:
-    """Look up the connection through the permission helper and turn engine errors into pages."""
+    """Look up the connection and role through the permission helper; turn engine errors into pages.
+
+    The view is called as `view(request, access, ...)`; an access error propagates (404 / 403).
+    """
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
-            connection = get_connection_for(request.user, pk, need=need)
+            access = get_connection_for(request.user, pk, need=need)
+            connection = access.connection
             try:
-                return view(request, connection, *args, **kwargs)
+                return view(request, access, *args, **kwargs)
             except EngineError as exc:
                 return error_page(request, connection, exc.message, STATUS_FOR_KIND.get(exc.kind, 502))
             except ConfirmationNeeded as exc:

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
+from accounts.access import Access
 from connections.engines import EngineError
 from connections.models import Connection
 from explorer import numbers, params
@@ -25,11 +26,12 @@ def _max_rows_setting() -> int:
 @login_required
 @require_http_methods(["GET", "POST"])
 @explorer_view()
-def export_start(request: HttpRequest, connection: Connection) -> HttpResponse:
+def export_start(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
     ns, obj = request.GET.get("ns", ""), request.GET.get("obj", "")
     if not obj:
         raise EngineError("Choose a table or collection to export.", kind="config")
-    with engine(connection) as adapter:
+    with engine(access) as adapter:
         require_style(adapter, "table", "documents")
         formats = [f for f in ExportFormat if f != ExportFormat.SQL or adapter.supports_sql]
         if request.method == "POST":
@@ -75,7 +77,8 @@ def _own_export(request: HttpRequest, connection: Connection, export_pk: int) ->
 
 @login_required
 @explorer_view()
-def export_status(request: HttpRequest, connection: Connection, export_pk: int) -> HttpResponse:
+def export_status(request: HttpRequest, access: Access, export_pk: int) -> HttpResponse:
+    connection = access.connection
     export = _own_export(request, connection, export_pk)
     ctx = {"connection": connection, "export": export}
     if request.htmx:
@@ -90,7 +93,8 @@ def export_status(request: HttpRequest, connection: Connection, export_pk: int) 
 
 @login_required
 @explorer_view()
-def export_download(request: HttpRequest, connection: Connection, export_pk: int) -> HttpResponse:
+def export_download(request: HttpRequest, access: Access, export_pk: int) -> HttpResponse:
+    connection = access.connection
     export = _own_export(request, connection, export_pk)
     path = export_path(export)
     if export.status != ExportStatus.DONE or not path.exists():

@@ -10,12 +10,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.access import Access
 from accounts.models import Role
 from audit.record import record
 from connections.engines import EngineError
-from connections.models import Connection
 from explorer import numbers, params
-from explorer.views.common import can_write, engine, explorer_view, require_confirmation, require_style
+from explorer.views.common import engine, explorer_view, require_confirmation, require_style
 
 REDIS_TYPES = ["", "string", "hash", "list", "set", "zset", "stream", "ReJSON-RL"]
 MAX_VALUE_BYTES = 10_000_000
@@ -26,7 +26,8 @@ def _db(request: HttpRequest) -> int:
     return numbers.parse_int(raw, name="Redis database (a small number such as 0)", maximum=10_000)
 
 
-def key_tree(request: HttpRequest, connection: Connection, adapter: Any) -> HttpResponse:
+def key_tree(request: HttpRequest, access: Access, adapter: Any) -> HttpResponse:
+    connection = access.connection
     db = _db(request)
     separator = request.GET.get("sep", ":")[:8] or ":"
     prefix = request.GET.get("prefix", "")
@@ -57,9 +58,10 @@ def key_tree(request: HttpRequest, connection: Connection, adapter: Any) -> Http
 @login_required
 @require_GET
 @explorer_view()
-def key_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
+def key_detail(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
     db = _db(request)
-    with engine(connection) as adapter:
+    with engine(access) as adapter:
         require_style(adapter, "keys")
         key = adapter.unescape_key(request.GET.get("key", ""))
         value = adapter.key_value(db, key, cursor=request.GET.get("cursor") or None)
@@ -79,7 +81,7 @@ def key_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
         "ns": str(db),
         "value": value,
         "key_text": request.GET.get("key", ""),
-        "can_write": can_write(connection),
+        "can_write": access.can_write,
         "more_url": params.state(request.GET, cursor=value.next_cursor) if value.next_cursor else "",
         "tree_url": params.link("explorer:browse", connection.pk, ns=db),
     }
@@ -89,8 +91,9 @@ def key_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
 @login_required
 @require_POST
 @explorer_view(need=Role.EDITOR)
-def key_edit(request: HttpRequest, connection: Connection) -> HttpResponse:
+def key_edit(request: HttpRequest, access: Access) -> HttpResponse:
     """One form posts here with `action`; every change is audited with before and after."""
+    connection = access.connection
     db = _db(request)
     require_confirmation(request, connection)
     action = request.POST.get("action", "")
@@ -99,7 +102,7 @@ def key_edit(request: HttpRequest, connection: Connection) -> HttpResponse:
     for name in ("value", "field", "member"):
         if len(form.get(name, "")) > MAX_VALUE_BYTES:
             raise EngineError("Values over 10 MB are not edited here.", kind="config")
-    with engine(connection) as adapter:
+    with engine(access) as adapter:
         require_style(adapter, "keys")
         key = adapter.unescape_key(key_text)
         ttl = numbers.parse_int_or_none(form.get("ttl"), name="time to live (seconds)")

@@ -10,16 +10,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from accounts.access import Access
 from audit.record import record
 from connections.engines import cursor
 from connections.engines.browse import FILTER_OPS, PageRequest, TableInfo
-from connections.models import Connection
 from explorer import catalog, params
 from explorer.views import keys, objects
-from explorer.views.common import can_write, engine, explorer_view, require_style
+from explorer.views.common import engine, explorer_view, require_style
 
 
-def _grid_context(request: HttpRequest, connection: Connection, adapter: Any, ns: str, obj: str) -> dict[str, Any]:
+def _grid_context(request: HttpRequest, access: Access, adapter: Any, ns: str, obj: str) -> dict[str, Any]:
+    connection = access.connection
     info: TableInfo = catalog.describe(connection, adapter, ns, obj)
     preq: PageRequest = params.page_request(request.GET)
     page = catalog.page(connection, adapter, ns, obj, preq)
@@ -50,20 +51,21 @@ def _grid_context(request: HttpRequest, connection: Connection, adapter: Any, ns
         "count_url": reverse("explorer:count", args=[connection.pk]) + params.without_paging(query),
         "export_url": reverse("explorer:export", args=[connection.pk]) + params.without_paging(query),
         "new_url": reverse("explorer:record_new", args=[connection.pk]) + params.state(query, after=None, before=None),
-        "can_write": can_write(connection) and info.editable,
+        "can_write": access.can_write and info.editable,
     }
 
 
 @login_required
 @require_GET
 @explorer_view()
-def browse(request: HttpRequest, connection: Connection) -> HttpResponse:
-    with engine(connection) as adapter:
+def browse(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
+    with engine(access) as adapter:
         style = adapter.browse_style
         if style == "keys":
-            return keys.key_tree(request, connection, adapter)
+            return keys.key_tree(request, access, adapter)
         if style == "objects":
-            return objects.listing(request, connection, adapter)
+            return objects.listing(request, access, adapter)
         ns = request.GET.get("ns")
         obj = request.GET.get("obj")
         ctx: dict[str, Any] = {"connection": connection, "ns": ns, "obj": obj, "style": style}
@@ -78,7 +80,7 @@ def browse(request: HttpRequest, connection: Connection) -> HttpResponse:
         if not obj:
             ctx["listing"] = adapter.objects(ns)
             return render(request, "explorer/browse.html", ctx)
-        ctx.update(_grid_context(request, connection, adapter, ns, obj))
+        ctx.update(_grid_context(request, access, adapter, ns, obj))
     if request.htmx and request.htmx.target == "grid":
         return render(request, "explorer/browse.html#grid", ctx)
     return render(request, "explorer/browse.html", ctx)
@@ -87,11 +89,12 @@ def browse(request: HttpRequest, connection: Connection) -> HttpResponse:
 @login_required
 @require_GET
 @explorer_view()
-def count(request: HttpRequest, connection: Connection) -> HttpResponse:
+def count(request: HttpRequest, access: Access) -> HttpResponse:
     """The exact count, only when asked, under the statement timeout."""
+    connection = access.connection
     ns, obj = request.GET.get("ns", ""), request.GET.get("obj", "")
     preq = params.page_request(request.GET)
-    with engine(connection) as adapter:
+    with engine(access) as adapter:
         require_style(adapter, "table", "documents")
         total = adapter.count_exact(ns, obj, preq)
     record("query.count", request=request, connection=connection, target=f"{ns}.{obj}", filters=len(preq.filters))

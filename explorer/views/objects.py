@@ -10,19 +10,20 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.access import Access
 from accounts.models import Role
 from audit.record import record
 from connections.engines import EngineError
-from connections.models import Connection
 from explorer import numbers, params
-from explorer.views.common import can_write, engine, explorer_view, require_confirmation, require_style
+from explorer.views.common import engine, explorer_view, require_confirmation, require_style
 
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # S3's own limit for SigV4
 PRESIGN_CHOICES = [(300, "5 minutes"), (3600, "1 hour"), (86400, "1 day"), (MAX_PRESIGN_SECONDS, "7 days")]
 MAX_UPLOAD_BYTES = 5 * 1024**3
 
 
-def listing(request: HttpRequest, connection: Connection, adapter: Any) -> HttpResponse:
+def listing(request: HttpRequest, access: Access, adapter: Any) -> HttpResponse:
+    connection = access.connection
     bucket = request.GET.get("ns")
     ctx: dict[str, Any] = {"connection": connection, "style": "objects", "ns": bucket}
     if not bucket:
@@ -39,7 +40,7 @@ def listing(request: HttpRequest, connection: Connection, adapter: Any) -> HttpR
             "listing": result,
             "crumbs": crumbs,
             "more_url": params.state(request.GET, token=result.next_cursor) if result.next_cursor else "",
-            "can_write": can_write(connection),
+            "can_write": access.can_write,
         }
     )
     return render(request, "explorer/objects.html", ctx)
@@ -56,9 +57,10 @@ def _object_target(request: HttpRequest) -> tuple[str, str]:
 @login_required
 @require_GET
 @explorer_view()
-def object_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
+def object_detail(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
     bucket, key = _object_target(request)
-    with engine(connection) as adapter:
+    with engine(access) as adapter:
         require_style(adapter, "objects")
         meta = adapter.head_object(bucket, key)
     parent = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
@@ -66,7 +68,7 @@ def object_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
         "connection": connection,
         "ns": bucket,
         "meta": meta,
-        "can_write": can_write(connection),
+        "can_write": access.can_write,
         "presign_choices": PRESIGN_CHOICES,
         "parent_url": params.link("explorer:browse", connection.pk, ns=bucket, prefix=parent or None),
     }
@@ -76,9 +78,10 @@ def object_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
 @login_required
 @require_GET
 @explorer_view()
-def object_download(request: HttpRequest, connection: Connection) -> HttpResponse:
+def object_download(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
     bucket, key = _object_target(request)
-    adapter = connection.adapter(read_only=not can_write(connection))
+    adapter = connection.adapter(read_only=not access.can_write)
     try:
         require_style(adapter, "objects")
         meta, chunks = adapter.open_object(bucket, key)
@@ -106,14 +109,15 @@ def object_download(request: HttpRequest, connection: Connection) -> HttpRespons
 @login_required
 @require_POST
 @explorer_view()
-def object_presign(request: HttpRequest, connection: Connection) -> HttpResponse:
+def object_presign(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
     bucket, key = _object_target(request)
     # Longer than S3 allows is capped, not refused: the link simply lives as long as it may.
     seconds = min(
         numbers.parse_int_or(request.POST.get("expires"), 3600, name="link lifetime (seconds)", minimum=1),
         MAX_PRESIGN_SECONDS,
     )
-    with engine(connection) as adapter:
+    with engine(access) as adapter:
         require_style(adapter, "objects")
         url = adapter.presign(bucket, key, seconds)
     record("data.presign", request=request, connection=connection, target=f"{bucket}/{key}", expires=seconds)
@@ -126,7 +130,8 @@ def object_presign(request: HttpRequest, connection: Connection) -> HttpResponse
 @login_required
 @require_POST
 @explorer_view(need=Role.EDITOR)
-def object_upload(request: HttpRequest, connection: Connection) -> HttpResponse:
+def object_upload(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
     bucket = request.POST.get("ns", "")
     prefix = request.POST.get("prefix", "")
     upload = request.FILES.get("file")
@@ -136,7 +141,7 @@ def object_upload(request: HttpRequest, connection: Connection) -> HttpResponse:
         raise EngineError("Uploads over 5 GB are not supported from the browser.", kind="config")
     require_confirmation(request, connection)
     key = prefix + (request.POST.get("name") or upload.name or "upload")
-    with engine(connection) as adapter:
+    with engine(access) as adapter:
         require_style(adapter, "objects")
         adapter.put_object(bucket, key, upload, upload.size, upload.content_type or "application/octet-stream")
     record("data.upload", request=request, connection=connection, target=f"{bucket}/{key}", size=upload.size)
@@ -147,10 +152,11 @@ def object_upload(request: HttpRequest, connection: Connection) -> HttpResponse:
 @login_required
 @require_POST
 @explorer_view(need=Role.EDITOR)
-def object_delete(request: HttpRequest, connection: Connection) -> HttpResponse:
+def object_delete(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
     bucket, key = _object_target(request)
     require_confirmation(request, connection)
-    with engine(connection) as adapter:
+    with engine(access) as adapter:
         require_style(adapter, "objects")
         meta = adapter.head_object(bucket, key)
         adapter.delete_object(bucket, key)

@@ -10,13 +10,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.access import Access
 from accounts.models import Role
 from audit.record import record
 from connections.engines import EngineError, cursor
 from connections.engines.browse import TableInfo
 from connections.models import Connection
 from explorer import catalog, params
-from explorer.views.common import can_write, engine, explorer_view, require_confirmation, require_style
+from explorer.views.common import engine, explorer_view, require_confirmation, require_style
 
 MAX_VALUE_CHARS = 10_000_000
 
@@ -66,14 +67,15 @@ def _grid_url(connection: Connection, ns: str, obj: str) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 @explorer_view()
-def record_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
+def record_detail(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
     ns, obj = _target(request)
     key = _key(request)
-    with engine(connection) as adapter:
+    with engine(access) as adapter:
         require_style(adapter, "table", "documents")
         info: TableInfo = catalog.describe(connection, adapter, ns, obj)
         if request.method == "POST":
-            if not can_write(connection):
+            if not access.can_write:
                 return HttpResponse("Editing needs the editor role.", status=403)
             require_confirmation(request, connection)
             before, after = adapter.update(ns, obj, key, _submitted_values(request, info))
@@ -131,7 +133,7 @@ def record_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
         "column_links": column_links,
         "referrers": referrers,
         "key_token": cursor.encode(key),
-        "can_write": can_write(connection) and info.editable,
+        "can_write": access.can_write and info.editable,
         "grid_url": _grid_url(connection, ns, obj),
     }
     return render(request, "explorer/record.html", ctx)
@@ -149,11 +151,12 @@ def _link_targets(info: TableInfo, links: dict[str, dict[str, Any]]) -> dict[str
 @login_required
 @require_POST
 @explorer_view(need=Role.EDITOR)
-def record_delete(request: HttpRequest, connection: Connection) -> HttpResponse:
+def record_delete(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
     ns, obj = _target(request)
     key = _key(request)
     require_confirmation(request, connection)
-    with engine(connection) as adapter:
+    with engine(access) as adapter:
         require_style(adapter, "table", "documents")
         before = adapter.delete(ns, obj, key)
     record("data.delete", request=request, connection=connection, target=f"{ns}.{obj}", key=key, before=before)
@@ -164,9 +167,10 @@ def record_delete(request: HttpRequest, connection: Connection) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @explorer_view(need=Role.EDITOR)
-def record_new(request: HttpRequest, connection: Connection) -> HttpResponse:
+def record_new(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
     ns, obj = _target(request)
-    with engine(connection) as adapter:
+    with engine(access) as adapter:
         require_style(adapter, "table", "documents")
         info: TableInfo = catalog.describe(connection, adapter, ns, obj)
         if not info.editable:

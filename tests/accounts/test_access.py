@@ -152,7 +152,7 @@ def test_pages_of_another_engine_family_explain_themselves(acme_sqlite: Connecti
 
 def test_a_grant_narrows_an_editor_to_viewer_on_one_connection(acme_sqlite: Connection, people: People) -> None:
     ConnectionGrant.objects.create(user=people.bob, connection=acme_sqlite, role=Role.VIEWER)
-    assert get_connection_for(people.bob, acme_sqlite.pk).role == Role.VIEWER  # type: ignore[attr-defined]
+    assert get_connection_for(people.bob, acme_sqlite.pk).role == Role.VIEWER
 
 
 def test_a_grant_widens_a_viewer_to_admin_on_one_connection(acme_sqlite: Connection, people: People) -> None:
