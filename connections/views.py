@@ -11,9 +11,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.access import connections_for, get_connection_for, team_role, teams_for
-from accounts.models import ConnectionGrant, Membership, Role
+from accounts.access import team_role, teams_for
+from accounts.models import Membership, Role
 from audit.record import record
+from connections.access import connections_for, get_connection_for
 from connections.forms import (
     FIELD_ENGINES,
     ConnectionForm,
@@ -22,7 +23,7 @@ from connections.forms import (
     MoveConnectionForm,
     NewConnectionForm,
 )
-from connections.models import Connection
+from connections.models import Connection, ConnectionGrant
 from connections.probe import CheckResult, probe, probe_and_store
 
 

@@ -11,9 +11,10 @@ from django.conf import settings
 from django.http import QueryDict
 from django.utils import timezone
 
-from accounts.access import AccessDenied, get_connection_for
+from accounts.access import AccessDenied
 from accounts.models import Role
 from audit.record import record
+from connections.access import get_connection_for
 from connections.engines import EngineError
 from explorer import params
 from explorer.export import FormulaGuard, csv_lines, insert_lines, json_lines

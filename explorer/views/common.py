@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.access import Access, get_connection_for
 from accounts.models import Role
 from config.headers import same_origin_referrer
+from connections.access import Access, get_connection_for
 from connections.engines import EngineError
 from connections.models import Connection
 from explorer import pool

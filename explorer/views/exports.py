@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
-from accounts.access import Access
+from connections.access import Access
 from connections.engines import EngineError
 from connections.models import Connection
 from explorer import numbers, params

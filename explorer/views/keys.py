@@ -10,9 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import Access
 from accounts.models import Role
 from audit.record import record
+from connections.access import Access
 from connections.engines import EngineError
 from explorer import numbers, params
 from explorer.views.common import engine, explorer_view, require_confirmation, require_style

@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from accounts.access import Access
 from audit.record import record
+from connections.access import Access
 from connections.engines import cursor
 from connections.engines.browse import FILTER_OPS, PageRequest, TableInfo
 from explorer import catalog, params

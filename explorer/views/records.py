@@ -10,9 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.access import Access
 from accounts.models import Role
 from audit.record import record
+from connections.access import Access
 from connections.engines import EngineError, cursor
 from connections.engines.browse import TableInfo
 from connections.models import Connection

@@ -7,9 +7,9 @@ from urllib.parse import urlencode
 import pytest
 from django.urls import reverse
 
-from accounts.access import get_connection_for
-from accounts.models import ConnectionGrant, Membership, Role
-from connections.models import Connection
+from accounts.models import Membership, Role
+from connections.access import get_connection_for
+from connections.models import Connection, ConnectionGrant
 from tests.fixtures import People, client_for
 
 

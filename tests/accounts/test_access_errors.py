@@ -10,9 +10,10 @@ from django.http import Http404
 from django.test import RequestFactory
 from django.urls import reverse
 
-from accounts.access import Access, AccessDenied, Forbidden, NotFound, get_connection_for, get_team_for
+from accounts.access import AccessDenied, Forbidden, NotFound, get_team_for
 from accounts.middleware import AccessDeniedMiddleware
 from accounts.models import Role
+from connections.access import Access, get_connection_for
 from connections.models import Connection
 from tests.fixtures import People, client_for
 
