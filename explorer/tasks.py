@@ -8,6 +8,7 @@ from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -16,8 +17,8 @@ from accounts.models import Role
 from audit.record import record
 from connections.access import get_connection_for
 from connections.engines import EngineError
-from explorer import params
 from explorer.export import FormulaGuard, csv_lines, insert_lines, json_lines
+from explorer.forms import GridForm
 from explorer.models import Export, ExportFormat, ExportStatus
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def run_export(export_id: int) -> str:
     except AccessDenied as exc:
         return _access_removed(export, exc)
     try:
-        request = params.page_request(QueryDict(export.state))
+        request = GridForm(QueryDict(export.state)).valid().page_request()
         adapter = connection.adapter(read_only=not role.allows(Role.EDITOR))
         with adapter:
             info = adapter.describe(export.namespace, export.obj)
@@ -95,6 +96,8 @@ def run_export(export_id: int) -> str:
         return "done"
     except EngineError as exc:
         message = exc.message
+    except ValidationError as exc:  # the grid state it was queued with no longer parses
+        message = " ".join(exc.messages)
     except Exception:
         log.exception("export %s failed", export_id)
         message = "The export failed unexpectedly; the worker log has details."

@@ -1,4 +1,4 @@
-"""What every explorer view shares: opening the engine for a role, errors, confirmation."""
+"""What every explorer view shares: opening the engine for a role, and errors as pages."""
 
 from __future__ import annotations
 
@@ -18,14 +18,9 @@ from connections.access import Access, get_connection_for
 from connections.engines import EngineError
 from connections.models import Connection
 from explorer import pool
-from explorer.numbers import BadNumber
 
 log = logging.getLogger(__name__)
 STATUS_FOR_KIND = {"config": 400, "permission": 403, "database": 404}
-
-
-class ConfirmationNeeded(Exception):
-    """A write on a production connection without the typed confirmation."""
 
 
 @contextmanager
@@ -45,17 +40,11 @@ def require_style(adapter: Any, *styles: str) -> None:
         raise EngineError(f"{adapter.display_name} has no {wanted}; open it from its own browse page.", "config")
 
 
-def require_confirmation(request: HttpRequest, connection: Connection) -> None:
-    if connection.production and request.POST.get("confirm", "") != connection.name:
-        raise ConfirmationNeeded(
-            f"“{connection.name}” is a production connection: type its name to confirm this change."
-        )
-
-
 def explorer_view(need: Role = Role.VIEWER) -> Callable[..., Callable[..., HttpResponse]]:
-    """Look up the connection and role through the permission helper; turn engine errors into pages.
+    """Look up the connection and role through the permission helper; turn refusals into pages.
 
-    The view is called as `view(request, access, ...)`; an access error propagates (404 / 403).
+    The view is called as `view(request, access, ...)`. An access error propagates (404 / 403);
+    an engine error answers by its kind, a form that did not validate (ValidationError) with 400.
     """
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -67,12 +56,8 @@ def explorer_view(need: Role = Role.VIEWER) -> Callable[..., Callable[..., HttpR
                 return view(request, access, *args, **kwargs)
             except EngineError as exc:
                 return error_page(request, connection, exc.message, STATUS_FOR_KIND.get(exc.kind, 502))
-            except ConfirmationNeeded as exc:
-                return error_page(request, connection, str(exc), 400)
             except ValidationError as exc:
                 return error_page(request, connection, " ".join(exc.messages), 400)
-            except BadNumber as exc:
-                return error_page(request, connection, str(exc), 400)
 
         return wrapper
 

@@ -13,33 +13,24 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Role
 from audit.record import record
 from connections.access import Access
-from connections.engines import EngineError
-from explorer import numbers, params
-from explorer.views.common import engine, explorer_view, require_confirmation, require_style
-
-REDIS_TYPES = ["", "string", "hash", "list", "set", "zset", "stream", "ReJSON-RL"]
-MAX_VALUE_BYTES = 10_000_000
-
-
-def _db(request: HttpRequest) -> int:
-    raw = request.GET.get("ns") or request.POST.get("ns") or "0"
-    return numbers.parse_int(raw, name="Redis database (a small number such as 0)", maximum=10_000)
+from explorer import params
+from explorer.forms import REDIS_TYPES, KeyEditForm, KeyForm, KeyTreeForm
+from explorer.views.common import engine, explorer_view, require_style
 
 
 def key_tree(request: HttpRequest, access: Access, adapter: Any) -> HttpResponse:
     connection = access.connection
-    db = _db(request)
-    separator = request.GET.get("sep", ":")[:8] or ":"
-    prefix = request.GET.get("prefix", "")
+    scan = KeyTreeForm(request.GET).valid().cleaned_data
+    db, prefix = scan["ns"], scan["prefix"]
     listing = adapter.scan_keys(
         db,
         prefix=prefix,
-        pattern=request.GET.get("pattern", "")[:1000],
-        type_filter=request.GET.get("type", "") if request.GET.get("type", "") in REDIS_TYPES else "",
-        cursor=request.GET.get("scan") or None,
-        separator=separator,
+        pattern=scan["pattern"],
+        type_filter=scan["type"],
+        cursor=scan["scan"],
+        separator=scan["sep"],
     )
-    crumbs = params.crumbs(prefix, separator, lambda acc: params.without_paging(request.GET, prefix=acc, scan=None))
+    crumbs = params.crumbs(prefix, scan["sep"], lambda acc: params.without_paging(request.GET, prefix=acc, scan=None))
     ctx = {
         "connection": connection,
         "style": "keys",
@@ -49,7 +40,7 @@ def key_tree(request: HttpRequest, access: Access, adapter: Any) -> HttpResponse
         "prefix": prefix,
         "crumbs": crumbs,
         "types": REDIS_TYPES,
-        "query": request.GET,
+        "scan": scan,
         "more_url": params.state(request.GET, scan=listing.next_cursor) if listing.next_cursor else "",
     }
     return render(request, "explorer/keys.html", ctx)
@@ -60,11 +51,12 @@ def key_tree(request: HttpRequest, access: Access, adapter: Any) -> HttpResponse
 @explorer_view()
 def key_detail(request: HttpRequest, access: Access) -> HttpResponse:
     connection = access.connection
-    db = _db(request)
+    form = KeyForm(request.GET).valid().cleaned_data
+    db, key_text = form["ns"], form["key"]
     with engine(access) as adapter:
         require_style(adapter, "keys")
-        key = adapter.unescape_key(request.GET.get("key", ""))
-        value = adapter.key_value(db, key, cursor=request.GET.get("cursor") or None)
+        key = adapter.unescape_key(key_text)
+        value = adapter.key_value(db, key, cursor=form["cursor"])
     if value is None:
         return render(
             request,
@@ -80,7 +72,7 @@ def key_detail(request: HttpRequest, access: Access) -> HttpResponse:
         "connection": connection,
         "ns": str(db),
         "value": value,
-        "key_text": request.GET.get("key", ""),
+        "key_text": key_text,
         "can_write": access.can_write,
         "more_url": params.state(request.GET, cursor=value.next_cursor) if value.next_cursor else "",
         "tree_url": params.link("explorer:browse", connection.pk, ns=db),
@@ -94,23 +86,16 @@ def key_detail(request: HttpRequest, access: Access) -> HttpResponse:
 def key_edit(request: HttpRequest, access: Access) -> HttpResponse:
     """One form posts here with `action`; every change is audited with before and after."""
     connection = access.connection
-    db = _db(request)
-    require_confirmation(request, connection)
-    action = request.POST.get("action", "")
-    key_text = request.POST.get("key", "")
-    form = request.POST
-    for name in ("value", "field", "member"):
-        if len(form.get(name, "")) > MAX_VALUE_BYTES:
-            raise EngineError("Values over 10 MB are not edited here.", kind="config")
+    form = KeyEditForm(request.POST, connection=connection).valid().cleaned_data
+    db, action, key_text, ttl = form["ns"], form["action"], form["key"], form["ttl"]
     with engine(access) as adapter:
         require_style(adapter, "keys")
         key = adapter.unescape_key(key_text)
-        ttl = numbers.parse_int_or_none(form.get("ttl"), name="time to live (seconds)")
         detail: dict[str, Any]
         if action == "set":
-            detail = adapter.set_string(db, key, form.get("value", ""), ttl=ttl)
+            detail = adapter.set_string(db, key, form["value"], ttl=ttl)
         elif action == "rename":
-            new_key = adapter.unescape_key(form.get("new_key", ""))
+            new_key = adapter.unescape_key(form["new_key"])
             detail = adapter.rename_key(db, key, new_key)
             key_text = adapter.escape_key(new_key)
         elif action == "expire":
@@ -122,14 +107,8 @@ def key_edit(request: HttpRequest, access: Access) -> HttpResponse:
             return redirect(params.link("explorer:browse", connection.pk, ns=db))
         else:
             detail = adapter.edit_member(
-                db,
-                key,
-                action,
-                field=form.get("field", ""),
-                value=form.get("value", ""),
-                score=numbers.parse_float_or_none(form.get("score"), name="score"),
-                index=numbers.parse_int_or_none(form.get("index"), name="list index"),
+                db, key, action, field=form["field"], value=form["value"], score=form["score"], index=form["index"]
             )
-    record(f"data.redis.{action[:40]}", request=request, connection=connection, target=key_text, db=db, **detail)
+    record(f"data.redis.{action}", request=request, connection=connection, target=key_text, db=db, **detail)
     messages.success(request, "Saved.")
     return redirect(params.link("explorer:key", connection.pk, ns=db, key=key_text))

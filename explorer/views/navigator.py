@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from audit.record import record
@@ -15,14 +16,16 @@ from connections.access import Access
 from connections.engines import cursor
 from connections.engines.browse import FILTER_OPS, PageRequest, TableInfo
 from explorer import catalog, params
+from explorer.forms import PAGE_SIZES, GridForm
 from explorer.views import keys, objects
 from explorer.views.common import engine, explorer_view, require_style
 
 
-def _grid_context(request: HttpRequest, access: Access, adapter: Any, ns: str, obj: str) -> dict[str, Any]:
+def _grid_context(request: HttpRequest, access: Access, adapter: Any, grid: GridForm) -> dict[str, Any]:
     connection = access.connection
+    ns, obj = grid.cleaned_data["ns"] or "", grid.cleaned_data["obj"]
     info: TableInfo = catalog.describe(connection, adapter, ns, obj)
-    preq: PageRequest = params.page_request(request.GET)
+    preq: PageRequest = grid.page_request()
     page = catalog.page(connection, adapter, ns, obj, preq)
     shown = [c for c in info.columns if not preq.columns or c.name in preq.columns]
     query = request.GET
@@ -34,11 +37,13 @@ def _grid_context(request: HttpRequest, access: Access, adapter: Any, ns: str, o
             {"cells": row, "key": cursor.encode(key) if key else ""}
             for row, key in zip(page.rows, page.keys, strict=False)
         ],
-        "record_base": params.link("explorer:record", connection.pk, ns=ns, obj=obj),
+        # Ends in "key=": each row appends its token, which is URL-safe base64 by construction.
+        "record_base": params.link("explorer:record", connection.pk, ns=ns, obj=obj, key=""),
         "all_columns": info.columns,
         "shown_columns": [c.name for c in shown],
         "filters": list(preq.filters) + [None],
         "ops": FILTER_OPS,
+        "page_sizes": PAGE_SIZES,
         "next_url": params.state(query, after=page.next_cursor, before=None) if page.next_cursor else "",
         "prev_url": params.state(query, before=page.prev_cursor, after=None) if page.prev_cursor else "",
         "first_url": params.without_paging(query) if preq.cursor else "",
@@ -50,7 +55,7 @@ def _grid_context(request: HttpRequest, access: Access, adapter: Any, ns: str, o
         },
         "count_url": reverse("explorer:count", args=[connection.pk]) + params.without_paging(query),
         "export_url": reverse("explorer:export", args=[connection.pk]) + params.without_paging(query),
-        "new_url": reverse("explorer:record_new", args=[connection.pk]) + params.state(query, after=None, before=None),
+        "new_url": reverse("explorer:record_new", args=[connection.pk]) + params.without_paging(query),
         "can_write": access.can_write and info.editable,
     }
 
@@ -66,8 +71,8 @@ def browse(request: HttpRequest, access: Access) -> HttpResponse:
             return keys.key_tree(request, access, adapter)
         if style == "objects":
             return objects.listing(request, access, adapter)
-        ns = request.GET.get("ns")
-        obj = request.GET.get("obj")
+        grid = GridForm(request.GET).valid()
+        ns, obj = grid.cleaned_data["ns"], grid.cleaned_data["obj"]
         ctx: dict[str, Any] = {"connection": connection, "ns": ns, "obj": obj, "style": style}
         if ns is None:
             namespaces = adapter.namespaces()
@@ -80,10 +85,14 @@ def browse(request: HttpRequest, access: Access) -> HttpResponse:
         if not obj:
             ctx["listing"] = adapter.objects(ns)
             return render(request, "explorer/browse.html", ctx)
-        ctx.update(_grid_context(request, access, adapter, ns, obj))
-    if request.htmx and request.htmx.target == "grid":
-        return render(request, "explorer/browse.html#grid", ctx)
-    return render(request, "explorer/browse.html", ctx)
+        ctx.update(_grid_context(request, access, adapter, grid))
+    if request.htmx and not request.htmx.history_restore_request:
+        # A pager or sort link swapped the grid in place (hx-target="#grid"); the URL was pushed.
+        response = render(request, "explorer/browse.html#grid", ctx)
+    else:
+        response = render(request, "explorer/browse.html", ctx)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required
@@ -92,8 +101,9 @@ def browse(request: HttpRequest, access: Access) -> HttpResponse:
 def count(request: HttpRequest, access: Access) -> HttpResponse:
     """The exact count, only when asked, under the statement timeout."""
     connection = access.connection
-    ns, obj = request.GET.get("ns", ""), request.GET.get("obj", "")
-    preq = params.page_request(request.GET)
+    grid = GridForm(request.GET, need_object=True).valid()
+    ns, obj = grid.cleaned_data["ns"] or "", grid.cleaned_data["obj"]
+    preq = grid.page_request()
     with engine(access) as adapter:
         require_style(adapter, "table", "documents")
         total = adapter.count_exact(ns, obj, preq)
@@ -101,4 +111,5 @@ def count(request: HttpRequest, access: Access) -> HttpResponse:
     ctx = {"total": total, "connection": connection}
     if request.htmx:
         return render(request, "explorer/browse.html#exact-count", ctx)
-    return render(request, "explorer/count.html", {**ctx, "ns": ns, "obj": obj})
+    grid_url = params.link("explorer:browse", connection.pk, ns=ns, obj=obj)
+    return render(request, "explorer/count.html", {**ctx, "ns": ns, "obj": obj, "grid_url": grid_url})

@@ -13,24 +13,22 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Role
 from audit.record import record
 from connections.access import Access
-from connections.engines import EngineError
-from explorer import numbers, params
-from explorer.views.common import engine, explorer_view, require_confirmation, require_style
+from explorer import params
+from explorer.forms import MAX_PRESIGN_SECONDS, BucketForm, ObjectDeleteForm, ObjectForm, PresignForm, UploadForm
+from explorer.views.common import engine, explorer_view, require_style
 
-MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # S3's own limit for SigV4
 PRESIGN_CHOICES = [(300, "5 minutes"), (3600, "1 hour"), (86400, "1 day"), (MAX_PRESIGN_SECONDS, "7 days")]
-MAX_UPLOAD_BYTES = 5 * 1024**3
 
 
 def listing(request: HttpRequest, access: Access, adapter: Any) -> HttpResponse:
     connection = access.connection
-    bucket = request.GET.get("ns")
+    form = BucketForm(request.GET).valid().cleaned_data
+    bucket, prefix = form["ns"], form["prefix"]
     ctx: dict[str, Any] = {"connection": connection, "style": "objects", "ns": bucket}
     if not bucket:
         ctx["namespaces"] = adapter.namespaces()
         return render(request, "explorer/objects.html", ctx)
-    prefix = request.GET.get("prefix", "")
-    result = adapter.list_objects(bucket, prefix=prefix, token=request.GET.get("token") or None)
+    result = adapter.list_objects(bucket, prefix=prefix, token=form["token"] or None)
     crumbs = params.crumbs(
         prefix, "/", lambda acc: params.link("explorer:browse", connection.pk, ns=bucket, prefix=acc)
     )
@@ -46,12 +44,9 @@ def listing(request: HttpRequest, access: Access, adapter: Any) -> HttpResponse:
     return render(request, "explorer/objects.html", ctx)
 
 
-def _object_target(request: HttpRequest) -> tuple[str, str]:
-    source = request.POST if request.method == "POST" else request.GET
-    bucket, key = source.get("ns", ""), source.get("key", "")
-    if not bucket or not key:
-        raise EngineError("Choose a bucket and an object first.", kind="config")
-    return bucket, key
+def _object(form: ObjectForm) -> tuple[str, str]:
+    data = form.valid().cleaned_data
+    return data["ns"], data["key"]
 
 
 @login_required
@@ -59,7 +54,7 @@ def _object_target(request: HttpRequest) -> tuple[str, str]:
 @explorer_view()
 def object_detail(request: HttpRequest, access: Access) -> HttpResponse:
     connection = access.connection
-    bucket, key = _object_target(request)
+    bucket, key = _object(ObjectForm(request.GET))
     with engine(access) as adapter:
         require_style(adapter, "objects")
         meta = adapter.head_object(bucket, key)
@@ -80,7 +75,7 @@ def object_detail(request: HttpRequest, access: Access) -> HttpResponse:
 @explorer_view()
 def object_download(request: HttpRequest, access: Access) -> HttpResponse:
     connection = access.connection
-    bucket, key = _object_target(request)
+    bucket, key = _object(ObjectForm(request.GET))
     adapter = connection.adapter(read_only=not access.can_write)
     try:
         require_style(adapter, "objects")
@@ -111,12 +106,9 @@ def object_download(request: HttpRequest, access: Access) -> HttpResponse:
 @explorer_view()
 def object_presign(request: HttpRequest, access: Access) -> HttpResponse:
     connection = access.connection
-    bucket, key = _object_target(request)
-    # Longer than S3 allows is capped, not refused: the link simply lives as long as it may.
-    seconds = min(
-        numbers.parse_int_or(request.POST.get("expires"), 3600, name="link lifetime (seconds)", minimum=1),
-        MAX_PRESIGN_SECONDS,
-    )
+    form = PresignForm(request.POST).valid()
+    bucket, key = _object(form)
+    seconds = form.cleaned_data["expires"]
     with engine(access) as adapter:
         require_style(adapter, "objects")
         url = adapter.presign(bucket, key, seconds)
@@ -132,15 +124,9 @@ def object_presign(request: HttpRequest, access: Access) -> HttpResponse:
 @explorer_view(need=Role.EDITOR)
 def object_upload(request: HttpRequest, access: Access) -> HttpResponse:
     connection = access.connection
-    bucket = request.POST.get("ns", "")
-    prefix = request.POST.get("prefix", "")
-    upload = request.FILES.get("file")
-    if not bucket or upload is None:
-        raise EngineError("Choose a file to upload.", kind="config")
-    if upload.size and upload.size > MAX_UPLOAD_BYTES:
-        raise EngineError("Uploads over 5 GB are not supported from the browser.", kind="config")
-    require_confirmation(request, connection)
-    key = prefix + (request.POST.get("name") or upload.name or "upload")
+    form = UploadForm(request.POST, request.FILES, connection=connection).valid()
+    data = form.cleaned_data
+    bucket, prefix, upload, key = data["ns"], data["prefix"], data["file"], form.key
     with engine(access) as adapter:
         require_style(adapter, "objects")
         adapter.put_object(bucket, key, upload, upload.size, upload.content_type or "application/octet-stream")
@@ -154,8 +140,7 @@ def object_upload(request: HttpRequest, access: Access) -> HttpResponse:
 @explorer_view(need=Role.EDITOR)
 def object_delete(request: HttpRequest, access: Access) -> HttpResponse:
     connection = access.connection
-    bucket, key = _object_target(request)
-    require_confirmation(request, connection)
+    bucket, key = _object(ObjectDeleteForm(request.POST, connection=connection))
     with engine(access) as adapter:
         require_style(adapter, "objects")
         meta = adapter.head_object(bucket, key)

@@ -17,43 +17,8 @@ from connections.engines import EngineError, cursor
 from connections.engines.browse import TableInfo
 from connections.models import Connection
 from explorer import catalog, params
-from explorer.views.common import engine, explorer_view, require_confirmation, require_style
-
-MAX_VALUE_CHARS = 10_000_000
-
-
-def _key(request: HttpRequest) -> dict[str, Any]:
-    token = request.GET.get("key") or request.POST.get("key") or ""
-    if not token:
-        raise EngineError("This link does not name a row; open it from the grid again.", kind="config")
-    key: dict[str, Any] = cursor.decode(token, shape=cursor.KEY)
-    return key
-
-
-def _target(request: HttpRequest) -> tuple[str, str]:
-    ns, obj = request.GET.get("ns", ""), request.GET.get("obj", "")
-    if not obj:
-        raise EngineError("Choose a table or collection first.", kind="config")
-    return ns, obj
-
-
-def _submitted_values(request: HttpRequest, info: TableInfo) -> dict[str, Any]:
-    """Form fields `v:<column>`, with `null:<column>` ticked meaning NULL; unsent columns are left alone."""
-    if info.key_kind == "document":
-        text = request.POST.get("document", "")
-        if len(text) > MAX_VALUE_CHARS:
-            raise EngineError("That document is larger than 10 MB; dbdeck does not edit documents that big.", "config")
-        return {"document": text}
-    values: dict[str, Any] = {}
-    for column in info.columns:
-        if request.POST.get(f"null:{column.name}"):
-            values[column.name] = None
-        elif f"v:{column.name}" in request.POST:
-            value = request.POST[f"v:{column.name}"]
-            if len(value) > MAX_VALUE_CHARS:
-                raise EngineError(f"The value for {column.name!r} is larger than 10 MB.", kind="config")
-            values[column.name] = value
-    return values
+from explorer.forms import ConfirmedForm, RowForm, RowKeyForm, RowValuesForm
+from explorer.views.common import engine, explorer_view, require_style
 
 
 def _record_url(connection: Connection, ns: str, obj: str, key: dict[str, Any]) -> str:
@@ -69,16 +34,18 @@ def _grid_url(connection: Connection, ns: str, obj: str) -> str:
 @explorer_view()
 def record_detail(request: HttpRequest, access: Access) -> HttpResponse:
     connection = access.connection
-    ns, obj = _target(request)
-    key = _key(request)
+    target = RowForm(request.GET).valid().cleaned_data
+    ns, obj = target["ns"], target["obj"]
+    # The row page names its row in the URL; the edit form posts the key with the values.
+    key = RowKeyForm(request.POST if request.method == "POST" else request.GET).valid().cleaned_data["key"]
     with engine(access) as adapter:
         require_style(adapter, "table", "documents")
         info: TableInfo = catalog.describe(connection, adapter, ns, obj)
         if request.method == "POST":
             if not access.can_write:
                 return HttpResponse("Editing needs the editor role.", status=403)
-            require_confirmation(request, connection)
-            before, after = adapter.update(ns, obj, key, _submitted_values(request, info))
+            form = RowValuesForm(request.POST, connection=connection, info=info).valid()
+            before, after = adapter.update(ns, obj, key, form.values())
             record(
                 "data.update",
                 request=request,
@@ -153,9 +120,10 @@ def _link_targets(info: TableInfo, links: dict[str, dict[str, Any]]) -> dict[str
 @explorer_view(need=Role.EDITOR)
 def record_delete(request: HttpRequest, access: Access) -> HttpResponse:
     connection = access.connection
-    ns, obj = _target(request)
-    key = _key(request)
-    require_confirmation(request, connection)
+    target = RowForm(request.GET).valid().cleaned_data
+    ns, obj = target["ns"], target["obj"]
+    key = RowKeyForm(request.POST).valid().cleaned_data["key"]
+    ConfirmedForm(request.POST, connection=connection).valid()
     with engine(access) as adapter:
         require_style(adapter, "table", "documents")
         before = adapter.delete(ns, obj, key)
@@ -169,17 +137,15 @@ def record_delete(request: HttpRequest, access: Access) -> HttpResponse:
 @explorer_view(need=Role.EDITOR)
 def record_new(request: HttpRequest, access: Access) -> HttpResponse:
     connection = access.connection
-    ns, obj = _target(request)
+    target = RowForm(request.GET).valid().cleaned_data
+    ns, obj = target["ns"], target["obj"]
     with engine(access) as adapter:
         require_style(adapter, "table", "documents")
         info: TableInfo = catalog.describe(connection, adapter, ns, obj)
         if not info.editable:
             raise EngineError("Rows can only be added to tables with a key.", kind="config")
         if request.method == "POST":
-            require_confirmation(request, connection)
-            values = _submitted_values(request, info)
-            if info.key_kind != "document":
-                values = {k: v for k, v in values.items() if v != "" or request.POST.get(f"empty:{k}")}
+            values = RowValuesForm(request.POST, connection=connection, info=info, new=True).valid().values()
             key = adapter.insert(ns, obj, values)
             record("data.insert", request=request, connection=connection, target=f"{ns}.{obj}", key=key, after=values)
             messages.success(request, "Added.")
