@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test bench lint install system-packages clean
+.PHONY: run test bench lint install system-packages screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: system-packages install
 
 bench: system-packages install
 	$(PY) -m bench
+
+screenshots: install
+	$(PY) scripts/screenshots.py
 
 lint: install
 	$(PY) -m ruff check .

@@ -14,12 +14,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
-from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.forms import CodeForm
-from accounts.twofactor import must_enrol
+from accounts.twofactor import must_enrol, user_has_device
 from audit.record import record
 
 RECOVERY_CODES = 10

@@ -8,8 +8,8 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
-from django_otp import user_has_device
 
+from accounts.twofactor import user_has_device
 from audit.record import record
 
 # Enough for any real username; a hostile one pasted into the form stays short in the audit row.

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 
 @dataclass
@@ -74,13 +76,12 @@ def setup_django() -> None:
     call_command("migrate", verbosity=0)
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 class LiveApp:
-    """The real WSGI app behind a loopback HTTP server, with a logged-in session cookie."""
+    """The app as `make run` serves it (gunicorn, threads), with a logged-in session cookie.
+
+    The client keeps one HTTP/1.1 connection open, as a browser does, so a page's time is the
+    app's, not a TCP handshake's: like for like with a database query on an open connection.
+    """
 
     def __init__(self) -> None:
         from django.conf import settings
@@ -88,7 +89,7 @@ class LiveApp:
         from django.test import Client
 
         from accounts.models import Membership, Role, Team
-        from config.wsgi import application
+        from tests.services import free_port
 
         self.team, _ = Team.objects.get_or_create(name="Bench")
         self.user, _ = User.objects.get_or_create(username="bench")
@@ -96,9 +97,37 @@ class LiveApp:
         client = Client()
         client.force_login(self.user)
         self.cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-        self.server: WSGIServer = make_server("127.0.0.1", 0, application, handler_class=_Quiet)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.port = self.server.server_port
+        self.port = free_port()
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        self.process = subprocess.Popen(
+            [
+                gunicorn,
+                "config.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                "--threads",
+                "4",
+                "--keep-alive",
+                "30",
+                "--log-level",
+                "warning",
+            ],
+            cwd=Path(__file__).resolve().parent.parent,
+            env={**os.environ, "DBDECK_LOG_LEVEL": "WARNING"},
+        )
+        self._http: http.client.HTTPConnection | None = None
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.get("/healthz")
+                break
+            except (OSError, RuntimeError):
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("gunicorn did not come up for the benchmarks") from None
+                time.sleep(0.2)
 
     def connection(self, server: Any, **fields: Any) -> Any:
         from connections.models import Connection
@@ -118,16 +147,32 @@ class LiveApp:
         return conn
 
     def get(self, path: str) -> bytes:
-        import http.client
-
-        http_conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        http_conn.request("GET", path, headers={"Cookie": self.cookie, "Host": "127.0.0.1"})
-        response = http_conn.getresponse()
-        body = response.read()
-        http_conn.close()
+        for attempt in (1, 2):
+            if self._http is None:
+                self._http = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            try:
+                self._http.request("GET", path, headers={"Cookie": self.cookie, "Host": "127.0.0.1"})
+                response = self._http.getresponse()
+                body = response.read()
+                break
+            except (http.client.HTTPException, ConnectionError):
+                # The server closed a kept-alive connection; open a new one once.
+                self._http.close()
+                self._http = None
+                if attempt == 2:
+                    raise
+        if response.will_close:
+            self._http.close()
+            self._http = None
         if response.status != 200:
             raise RuntimeError(f"GET {path} answered {response.status}: {body[:500]!r}")
         return body
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self._http is not None:
+            self._http.close()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()

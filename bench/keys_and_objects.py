@@ -12,6 +12,7 @@ from typing import Any
 
 from bench.common import LiveApp, Result, alternate, median_ms
 from connections.engines import open_adapter
+from connections.engines.browse import KeyBrowsing, ObjectBrowsing
 
 REDIS_KEYS = 1_000_000
 S3_OBJECTS = 100_000
@@ -33,9 +34,10 @@ def _load_redis(server: Any, db: int, count: int) -> None:
 
 def _first_page_peak(server: Any, db: int) -> tuple[float, int]:
     with open_adapter(server.params(database=str(db))) as adapter:
-        adapter.scan_keys(db)  # connect outside the measurement
+        keys = adapter.get(KeyBrowsing)
+        keys.scan_keys(db)  # connect outside the measurement
         tracemalloc.start()
-        ms = median_ms(lambda: adapter.scan_keys(db), runs=9, warmup=1)
+        ms = median_ms(lambda: keys.scan_keys(db), runs=9, warmup=1)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     return ms, peak
@@ -126,12 +128,13 @@ def s3_prefix(app: LiveApp, server: Any) -> list[Result]:
         )
     print(f"  uploaded {S3_OBJECTS:,} S3 objects in {time.monotonic() - started:.0f} s")
     with open_adapter(server.params()) as adapter:
-        first = median_ms(lambda: adapter.list_objects("bench", prefix="logs/"), runs=7, warmup=1)
+        store = adapter.get(ObjectBrowsing)
+        first = median_ms(lambda: store.list_objects("bench", prefix="logs/"), runs=7, warmup=1)
 
         def everything() -> None:
             token = None
             while True:
-                page = adapter.list_objects("bench", prefix="logs/", token=token)
+                page = store.list_objects("bench", prefix="logs/", token=token)
                 token = page.next_cursor
                 if not token:
                     break

@@ -242,6 +242,9 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # Longer than the longest task, or acks_late tasks near their limit would be delivered twice.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
 CELERY_RESULT_BACKEND = None
+# JSON only: tasks take primary keys, and a worker that accepts pickle runs whatever a broker user sends.
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_TIME_LIMIT = 3600
 CELERY_TASK_SOFT_TIME_LIMIT = 3300

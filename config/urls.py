@@ -1,5 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -7,6 +10,12 @@ from accounts import enrol, login, oidc
 from config.health import healthz
 
 admin.site.site_header = "dbdeck administration"
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says; send them to the real icon."""
+    return redirect(static("img/favicon.svg"), permanent=True)
+
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="connections:list", permanent=False)),
@@ -22,6 +31,7 @@ urlpatterns = [
     path("oidc/authenticate/", oidc.oidc_start, name="oidc_authentication_init"),
     path("oidc/callback/", oidc.oidc_callback, name="oidc_authentication_callback"),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("connections/", include("connections.urls")),
     path("teams/", include("accounts.urls")),
     path("", include("explorer.urls")),

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from audit.record import record
-from connections.forms import NewConnectionForm
+from connections.forms import OPTION_FIELDS, NewConnectionForm
 from connections.models import Connection, ConnectionGrant
 
 
@@ -28,20 +28,8 @@ class ConnectionAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["team", "name", "engine", "production"]}),
         ("Target", {"fields": ["host", "port", "database", "username", "secret", "clear_secret"]}),
-        (
-            "Options",
-            {
-                "fields": [
-                    "tls_mode",
-                    "connect_timeout",
-                    "statement_timeout",
-                    "auth_source",
-                    "replica_set",
-                    "region",
-                    "addressing_style",
-                ]
-            },
-        ),
+        # Each engine's own options follow the common ones (Adapter.options).
+        ("Options", {"fields": ["tls_mode", "connect_timeout", "statement_timeout", *OPTION_FIELDS]}),
         ("Read-only credential", {"fields": ["readonly_username", "readonly_secret"]}),
         ("Last check", {"fields": ["last_check_ok", "last_check_message", "last_check_at", "created_by"]}),
     ]

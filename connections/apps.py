@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class ConnectionsConfig(AppConfig):
@@ -6,3 +7,6 @@ class ConnectionsConfig(AppConfig):
 
     def ready(self) -> None:
         from connections import signals  # noqa: F401
+        from connections.checks import engines_match_registry
+
+        checks.register(engines_match_registry, checks.Tags.models)

@@ -5,26 +5,58 @@ from typing import Any
 from django import forms
 
 from accounts.models import Team
-from connections.models import ENGINE_OPTIONS, Connection, Engine, TlsMode
+from connections import engines
+from connections.engines.base import Adapter, Option
+from connections.models import Connection, TlsMode
 
-# Which engines use a field; the form hides the others with a little JS and the
-# labels say it anyway, so the page works without JavaScript.
-FIELD_ENGINES: dict[str, tuple[str, ...]] = {
-    "host": ("postgresql", "mysql", "mongodb", "redis", "s3"),
-    "port": ("postgresql", "mysql", "mongodb", "redis", "s3"),
-    "username": ("postgresql", "mysql", "mongodb", "redis", "s3"),
-    "secret": ("postgresql", "mysql", "mongodb", "redis", "s3"),
-    "tls_mode": ("postgresql", "mysql", "mongodb", "redis", "s3"),
-    "readonly_username": ("postgresql", "mysql", "mongodb", "redis", "s3"),
-    "readonly_secret": ("postgresql", "mysql", "mongodb", "redis", "s3"),
-    "auth_source": ("mongodb",),
-    "replica_set": ("mongodb",),
-    "region": ("s3",),
-    "addressing_style": ("s3",),
+# The form's fields behind each connection setting an engine may use (Adapter.form_fields).
+SETTING_FIELDS: dict[str, tuple[str, ...]] = {
+    "host": ("host",),
+    "port": ("port",),
+    "database": ("database",),
+    "username": ("username", "readonly_username"),
+    "password": ("secret", "clear_secret", "readonly_secret"),
+    "tls_mode": ("tls_mode",),
 }
 
 
-class ConnectionForm(forms.ModelForm):
+def form_options() -> list[Option]:
+    """Every engine's form options, once each, in registry order."""
+    seen: dict[str, Option] = {}
+    for cls in engines.adapter_classes():
+        for option in cls.options:
+            if option.in_form:
+                seen.setdefault(option.name, option)
+    return list(seen.values())
+
+
+def _fields_of(cls: type[Adapter]) -> list[str]:
+    used = [name for setting in cls.form_fields for name in SETTING_FIELDS[setting]]
+    return used + [option.name for option in cls.options if option.in_form]
+
+
+def _option_field(option: Option) -> forms.Field:
+    if option.choices:
+        return forms.ChoiceField(label=option.label, required=False, choices=option.choices, initial=option.initial)
+    return forms.CharField(
+        label=option.label, required=False, max_length=option.max_length, initial=option.initial or None
+    )
+
+
+class EngineOptionFields:
+    """The engines' own settings (Adapter.options) as declared fields, so a new engine needs no change here.
+
+    Declared when this module is imported (which imports every adapter), because the
+    admin builds its form class from declared fields.
+    """
+
+    declared_fields = {option.name: _option_field(option) for option in form_options()}
+
+
+OPTION_FIELDS = tuple(EngineOptionFields.declared_fields)
+
+
+class ConnectionForm(EngineOptionFields, forms.ModelForm):
     secret = forms.CharField(
         label="Password / secret key",
         required=False,
@@ -43,15 +75,6 @@ class ConnectionForm(forms.ModelForm):
     tls_mode = forms.ChoiceField(label="TLS", choices=TlsMode.choices, initial=TlsMode.PREFER)
     connect_timeout = forms.FloatField(label="Connect timeout (s)", min_value=0.5, max_value=60, initial=5)
     statement_timeout = forms.FloatField(label="Statement timeout (s)", min_value=0.5, max_value=3600, initial=30)
-    auth_source = forms.CharField(label="Auth database (MongoDB)", required=False, max_length=64)
-    replica_set = forms.CharField(label="Replica set (MongoDB)", required=False, max_length=64)
-    region = forms.CharField(label="Region (S3)", required=False, max_length=32, initial="us-east-1")
-    addressing_style = forms.ChoiceField(
-        label="Addressing (S3)",
-        required=False,
-        choices=[("path", "Path style"), ("virtual", "Virtual host")],
-        initial="path",
-    )
 
     class Meta:
         model = Connection
@@ -61,15 +84,37 @@ class ConnectionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["engine"].choices = Engine.choices
+        self.order_fields([name for name in self.fields if name not in OPTION_FIELDS])  # engine options last
+        self.fields["engine"].choices = engines.choices()
+        engine = self.instance.engine or self.initial.get("engine", "")
+        if engine in engines.ENGINES:
+            cls = engines.adapter_class(engine)
+            self.initial.setdefault("tls_mode", cls.default_tls)
+            if cls.default_port:
+                self.fields["port"].widget.attrs["placeholder"] = str(cls.default_port)
         opts = self.instance.options or {}
-        for key in ("tls_mode", "connect_timeout", "statement_timeout", *sum(ENGINE_OPTIONS.values(), ())):
+        for key in ("tls_mode", "connect_timeout", "statement_timeout", *OPTION_FIELDS):
             if key in opts and key in self.fields:
                 self.initial[key] = opts[key]
-        for name, field in self.fields.items():
-            engines = FIELD_ENGINES.get(name)
-            if engines:
-                field.widget.attrs["data-engines"] = " ".join(engines)
+
+    def engine_forms(self) -> dict[str, Any]:
+        """What the page script needs to show each engine's fields and labels (rendered with json_script)."""
+        described = {
+            cls.engine: {
+                "fields": _fields_of(cls),
+                "labels": dict(cls.form_labels),
+                "default_port": cls.default_port,
+                "default_tls": cls.default_tls,
+            }
+            for cls in engines.adapter_classes()
+        }
+        relabelled = sorted({name for engine in described.values() for name in engine["labels"]})
+        managed = {name for names in SETTING_FIELDS.values() for name in names} | set(OPTION_FIELDS)
+        return {
+            "fields": sorted(name for name in managed if name in self.fields),
+            "labels": {name: str(self.fields[name].label) for name in relabelled if name in self.fields},
+            "engines": described,
+        }
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()
@@ -80,12 +125,13 @@ class ConnectionForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         engine = data.get("engine", "")
+        cls = engines.adapter_class(engine) if engine in engines.ENGINES else None
         options: dict[str, Any] = {
-            "tls_mode": data.get("tls_mode") or TlsMode.PREFER,
+            "tls_mode": data.get("tls_mode") or (cls.default_tls if cls else TlsMode.PREFER),
             "connect_timeout": data.get("connect_timeout") or 5,
             "statement_timeout": data.get("statement_timeout") or 30,
         }
-        for key in ENGINE_OPTIONS.get(engine, ()):
+        for key in cls.option_names() if cls else ():
             if data.get(key) not in (None, ""):
                 options[key] = data[key]
         self.instance.options = options

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -10,21 +9,12 @@ from django.urls import reverse
 
 from accounts.models import Role
 from connections import crypto, policy
-from connections.engines import Adapter, ConnectionParams, adapter_class
+from connections.engines import ENGINES, Adapter, ConnectionParams, adapter_class, choices
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from accounts.models import Team
-
-
-class Engine(models.TextChoices):
-    POSTGRESQL = "postgresql", "PostgreSQL"
-    MYSQL = "mysql", "MySQL / MariaDB"
-    SQLITE = "sqlite", "SQLite"
-    MONGODB = "mongodb", "MongoDB"
-    REDIS = "redis", "Redis"
-    S3 = "s3", "S3-compatible"
 
 
 class TlsMode(models.TextChoices):
@@ -34,18 +24,15 @@ class TlsMode(models.TextChoices):
     VERIFY_FULL = "verify-full", "Verify full"
 
 
-# Engine-specific options a user may set; anything else in `options` is dropped.
-ENGINE_OPTIONS: dict[str, tuple[str, ...]] = {
-    "mongodb": ("auth_source", "replica_set", "direct_connection"),
-    "s3": ("region", "addressing_style"),
-}
+# Options every engine takes; the engine's own (Adapter.options) come on top, anything else is refused.
 COMMON_OPTIONS = ("tls_mode", "connect_timeout", "statement_timeout")
 
 
 class Connection(models.Model):
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="connections")
     name = models.CharField(max_length=100)
-    engine = models.CharField(max_length=16, choices=Engine.choices)
+    # The registry is the list of engines (connections.checks keeps the two in step).
+    engine = models.CharField(max_length=16, choices=choices)
     host = models.CharField(max_length=255, blank=True)
     port = models.PositiveIntegerField(null=True, blank=True)
     database = models.CharField(
@@ -93,32 +80,42 @@ class Connection(models.Model):
                 errors[field] = exc.messages[0]
         if "\x00" in self.name:
             errors["name"] = "The name may not contain a NUL byte."
-        cls = adapter_class(self.engine) if self.engine in Engine.values else None
+        cls = adapter_class(self.engine) if self.engine in ENGINES else None
         if cls is None:
             errors["engine"] = "Choose an engine."
-        elif cls.uses_host and not self.host.strip():
-            errors["host"] = f"{cls.display_name} needs a host."
-        if self.engine == Engine.SQLITE and "database" not in errors:
+        else:
+            errors.update(cls.validate(self._settings()))
+        if cls is not None and cls.database_is_file and "database" not in errors:
             try:
                 policy.check_sqlite_path(self.database, team_id=self.team_id)
             except ValidationError as exc:
                 errors["database"] = exc.messages[0]
-        if cls is not None and cls.uses_host and "host" not in errors and self.host.strip():
+        if cls is not None and cls.uses("host") and "host" not in errors and self.host.strip():
             try:
                 policy.check_host(self.host, self.port if self.port and 0 < self.port < 65536 else None)
             except ValidationError as exc:
                 # A name that does not resolve yet may be saved; connecting will say so.
                 if exc.error_list[0].code != "unresolvable":
                     errors["host"] = exc.messages[0]
-        if self.engine == Engine.REDIS and self.database and not re.fullmatch(r"[0-9]{1,5}", self.database):
-            errors["database"] = "A Redis database is a number (0 to 15 on a default server)."
         if self.port is not None and not 0 < self.port < 65536:
             errors["port"] = "Ports run from 1 to 65535."
-        unknown = set(self.options) - set(COMMON_OPTIONS) - set(ENGINE_OPTIONS.get(self.engine, ()))
+        own = cls.option_names() if cls is not None else ()
+        unknown = set(self.options) - set(COMMON_OPTIONS) - set(own)
         if unknown:
             errors["options"] = "Unsupported options: " + ", ".join(sorted(unknown))
         if errors:
             raise ValidationError(errors)
+
+    def _settings(self) -> dict[str, Any]:
+        """The connection in the terms an engine's `validate()` reads (never the secret)."""
+        opts = self.options or {}
+        return {
+            "host": self.host,
+            "port": self.port,
+            "database": self.database,
+            "username": self.username,
+            **opts,
+        }
 
     # Credentials are write-only: set here, read only to build adapter params.
     def set_secret(self, plain: str) -> None:
@@ -148,16 +145,16 @@ class Connection(models.Model):
         self.full_clean(exclude=["team", "name"], validate_unique=False, validate_constraints=False)
         cls = self.adapter_cls
         address = ""
-        if cls.uses_host:
+        if cls.uses("host"):
             address = policy.check_host(self.host, self.port or cls.default_port)
         database = self.database
-        if self.engine == Engine.SQLITE:
+        if cls.database_is_file:
             database = str(policy.check_sqlite_path(self.database, team_id=self.team_id))
         username, token = self.username, self.secret_token
         if read_only and self.readonly_username:
             username, token = self.readonly_username, self.readonly_secret_token
         opts = self.options or {}
-        extra: dict[str, Any] = {k: opts[k] for k in ENGINE_OPTIONS.get(self.engine, ()) if k in opts}
+        extra: dict[str, Any] = {k: opts[k] for k in cls.option_names() if k in opts}
         if read_only:
             extra["read_only"] = True
         return ConnectionParams(
@@ -167,7 +164,7 @@ class Connection(models.Model):
             database=database,
             username=username,
             password=crypto.decrypt(token),
-            tls_mode=str(opts.get("tls_mode") or "prefer"),
+            tls_mode=str(opts.get("tls_mode") or cls.default_tls),
             connect_timeout=float(opts.get("connect_timeout") or settings.DBDECK_CONNECT_TIMEOUT),
             statement_timeout=float(opts.get("statement_timeout") or settings.DBDECK_STATEMENT_TIMEOUT),
             extra=extra,

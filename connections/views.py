@@ -16,7 +16,6 @@ from accounts.models import Membership, Role
 from audit.record import record
 from connections.access import connections_for, get_connection_for
 from connections.forms import (
-    FIELD_ENGINES,
     ConnectionForm,
     DeleteConnectionForm,
     GrantForm,
@@ -42,7 +41,7 @@ def connection_list(request: HttpRequest) -> HttpResponse:
 def _form_page(
     request: HttpRequest, form: ConnectionForm, connection: Connection | None, result: CheckResult | None = None
 ) -> HttpResponse:
-    ctx = {"form": form, "connection": connection, "result": result, "field_engines": FIELD_ENGINES}
+    ctx = {"form": form, "connection": connection, "result": result, "engine_forms": form.engine_forms()}
     if request.htmx and "_test" in request.POST:
         return render(request, "connections/form.html#test-result", ctx)
     return render(request, "connections/form.html", ctx)

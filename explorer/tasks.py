@@ -17,6 +17,7 @@ from accounts.models import Role
 from audit.record import record
 from connections.access import get_connection_for
 from connections.engines import EngineError
+from connections.engines.browse import TableBrowsing
 from explorer.export import FormulaGuard, csv_lines, insert_lines, json_lines
 from explorer.forms import GridForm
 from explorer.models import Export, ExportFormat, ExportStatus
@@ -47,16 +48,19 @@ def run_export(export_id: int) -> str:
         request = GridForm(QueryDict(export.state)).valid().page_request()
         adapter = connection.adapter(read_only=not role.allows(Role.EDITOR))
         with adapter:
-            info = adapter.describe(export.namespace, export.obj)
+            browsing = adapter.get(TableBrowsing)
+            if browsing is None:
+                raise EngineError(f"{adapter.display_name} has no tables or collections to export.", kind="config")
+            info = browsing.describe(export.namespace, export.obj)
             columns = list(request.columns) or [c.name for c in info.columns]
             Export.objects.filter(pk=export.pk).update(estimated_rows=info.estimated_rows)
-            rows = adapter.export(export.namespace, export.obj, request, export.max_rows)
+            rows = browsing.export(export.namespace, export.obj, request, export.max_rows)
             guard = FormulaGuard(raw=export.csv_raw)
             if export.format == ExportFormat.JSONL:
                 chunks = json_lines(columns, rows)
             elif export.format == ExportFormat.SQL:
                 chunks = insert_lines(
-                    lambda row: adapter.insert_statement(export.namespace, export.obj, columns, row), rows
+                    lambda row: browsing.insert_statement(export.namespace, export.obj, columns, row), rows
                 )
             else:
                 chunks = csv_lines(columns, rows, guard)

@@ -3,11 +3,14 @@ charlie administers another team and must never see Acme's things."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tests.procwatch import ProcessWatcher
 
 if TYPE_CHECKING:  # models load after pytest-django has set Django up
     from django.contrib.auth.models import User
@@ -15,6 +18,7 @@ if TYPE_CHECKING:  # models load after pytest-django has set Django up
 
     from accounts.models import Team
     from connections.models import Connection
+    from tests.services import Servers
 
 PASSWORD = "correct horse battery staple"
 
@@ -83,6 +87,56 @@ def acme_sqlite(people: People, sqlite_file: Path) -> Connection:
     from connections.models import Connection
 
     return Connection.objects.create(team=people.acme, name="Acme shop", engine="sqlite", database=str(sqlite_file))
+
+
+@pytest.fixture
+def s3_client(servers: Servers) -> Any:
+    """boto3 on the moto S3 server, for arranging buckets and reading them back."""
+    import boto3
+    from botocore.config import Config
+
+    s = servers.s3
+    return boto3.client(
+        "s3",
+        endpoint_url=s.extra["endpoint_url"],
+        aws_access_key_id=s.username,
+        aws_secret_access_key=s.password,
+        region_name=s.extra.get("region", "us-east-1"),
+        config=Config(s3={"addressing_style": "path"}),
+    )
+
+
+@pytest.fixture
+def acme_s3(servers: Servers, people: People) -> Connection:
+    """Acme's saved connection to the moto S3 server."""
+    from connections.models import Connection
+
+    s = servers.s3
+    host, port = s.extra["endpoint_url"].rsplit("//", 1)[1].split(":")
+    connection = Connection(
+        team=people.acme,
+        name="objects",
+        engine="s3",
+        host=host,
+        port=int(port),
+        username=s.username,
+        options={"tls_mode": "disable", "region": "us-east-1", "addressing_style": "path"},
+    )
+    connection.set_secret(s.password)
+    connection.save()
+    return connection
+
+
+@pytest.fixture
+def process_watcher() -> Iterator[ProcessWatcher]:
+    """Every process started while the test runs, with its argv and environment (tests/procwatch.py).
+
+    Use it wherever dbdeck may start a process (dump and restore tools, the run script) to
+    assert that no credential reaches a command line.
+    """
+    watcher = ProcessWatcher().start()
+    yield watcher
+    watcher.stop()
 
 
 def client_for(user: User | None) -> Client:

@@ -10,16 +10,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import boto3
 import pytest
-from botocore.config import Config
 from django.test import Client
 from django.urls import reverse
 
 from connections.engines import cursor
 from connections.models import Connection
 from tests.fixtures import People, client_for
-from tests.services import Servers
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 BUCKET = "dbdeck-headers"
@@ -42,33 +39,12 @@ def shop(people: People, acme_sqlite_dir: Path) -> Connection:
 
 
 @pytest.fixture
-def s3_conn(servers: Servers, people: People) -> Iterator[Connection]:
-    s = servers.s3
-    client = boto3.client(
-        "s3",
-        endpoint_url=s.extra["endpoint_url"],
-        aws_access_key_id=s.username,
-        aws_secret_access_key=s.password,
-        region_name=s.extra.get("region", "us-east-1"),
-        config=Config(s3={"addressing_style": "path"}),
-    )
-    client.create_bucket(Bucket=BUCKET)
-    client.put_object(Bucket=BUCKET, Key="payroll.csv", Body=b"name,salary\n")
-    host, port = s.extra["endpoint_url"].rsplit("//", 1)[1].split(":")
-    connection = Connection(
-        team=people.acme,
-        name="objects",
-        engine="s3",
-        host=host,
-        port=int(port),
-        username=s.username,
-        options={"tls_mode": "disable", "region": "us-east-1", "addressing_style": "path"},
-    )
-    connection.set_secret(s.password)
-    connection.save()
-    yield connection
-    client.delete_object(Bucket=BUCKET, Key="payroll.csv")
-    client.delete_bucket(Bucket=BUCKET)
+def s3_conn(s3_client: Any, acme_s3: Connection) -> Iterator[Connection]:
+    s3_client.create_bucket(Bucket=BUCKET)
+    s3_client.put_object(Bucket=BUCKET, Key="payroll.csv", Body=b"name,salary\n")
+    yield acme_s3
+    s3_client.delete_object(Bucket=BUCKET, Key="payroll.csv")
+    s3_client.delete_bucket(Bucket=BUCKET)
 
 
 # Content-Security-Policy

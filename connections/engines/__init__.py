@@ -1,4 +1,8 @@
-"""Engine registry: adapters are registered by dotted path and imported lazily."""
+"""Engine registry: adapters are registered by dotted path and imported lazily.
+
+Adding an engine is one package under connections/engines/, its tests, and one line
+here (docs/engines.md); the model's engine choices and the connection form follow.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,12 @@ from importlib import import_module
 from connections.engines.base import Adapter, ConnectionParams, EngineError, ServerInfo
 
 ENGINES: dict[str, str] = {
-    "postgresql": "connections.engines.postgresql.PostgreSQLAdapter",
-    "mysql": "connections.engines.mysql.MySQLAdapter",
-    "sqlite": "connections.engines.sqlite.SQLiteAdapter",
-    "mongodb": "connections.engines.mongodb.MongoDBAdapter",
-    "redis": "connections.engines.redis.RedisAdapter",
-    "s3": "connections.engines.s3.S3Adapter",
+    "postgresql": "connections.engines.postgresql.adapter.PostgreSQLAdapter",
+    "mysql": "connections.engines.mysql.adapter.MySQLAdapter",
+    "sqlite": "connections.engines.sqlite.adapter.SQLiteAdapter",
+    "mongodb": "connections.engines.mongodb.adapter.MongoDBAdapter",
+    "redis": "connections.engines.redis.adapter.RedisAdapter",
+    "s3": "connections.engines.s3.adapter.S3Adapter",
 }
 
 
@@ -26,8 +30,28 @@ def adapter_class(engine: str) -> type[Adapter]:
     return cls
 
 
+def adapter_classes() -> list[type[Adapter]]:
+    """Every registered adapter class, in registry order (imports each engine's adapter module)."""
+    return [adapter_class(engine) for engine in ENGINES]
+
+
+def choices() -> list[tuple[str, str]]:
+    """(engine, display name) for every registered engine: the model's and the form's engine choices."""
+    return [(engine, adapter_class(engine).display_name) for engine in ENGINES]
+
+
 def open_adapter(params: ConnectionParams) -> Adapter:
     return adapter_class(params.engine)(params)
 
 
-__all__ = ["ENGINES", "Adapter", "ConnectionParams", "EngineError", "ServerInfo", "adapter_class", "open_adapter"]
+__all__ = [
+    "ENGINES",
+    "Adapter",
+    "ConnectionParams",
+    "EngineError",
+    "ServerInfo",
+    "adapter_class",
+    "adapter_classes",
+    "choices",
+    "open_adapter",
+]

@@ -1,14 +1,14 @@
-"""The browsing contract the explorer pages are built on.
+"""The browsing contracts the explorer pages are built on, and what they return.
 
-Adapters declare `browse_style` and implement the methods of that style:
+Each engine has one of three capabilities (see `Adapter.get`):
 
-- "table" (PostgreSQL, MySQL, SQLite) and "documents" (MongoDB): a record grid
-  with keyset pages, filters, exact count on demand, one record by key, edits
-  by key, and a streamed export.
-- "keys" (Redis): a key tree from bounded SCAN, typed values paged with
+- `TableBrowsing` (PostgreSQL, MySQL, SQLite; MongoDB with `documents`): a record
+  grid with keyset pages, filters, exact count on demand, one record by key,
+  edits by key, and a streamed export.
+- `KeyBrowsing` (Redis): a key tree from bounded SCAN, typed values paged with
   HSCAN / SSCAN / ZSCAN / LRANGE / XRANGE, key edits.
-- "objects" (S3): delimiter listings with continuation tokens, object detail,
-  streamed download, presigned URLs, upload and delete.
+- `ObjectBrowsing` (S3): delimiter listings with continuation tokens, object
+  detail, streamed download, presigned URLs, upload and delete.
 
 Rules every method follows: never COUNT(*), KEYS or a full listing on user data;
 every statement carries the statement timeout and a `/* dbdeck */` tag;
@@ -20,9 +20,12 @@ Cursors are opaque strings made with `connections.engines.cursor.encode`.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO, ClassVar
+
+from connections.engines.base import Capability
 
 # Filter operators the grid offers; engines compile them to parameterized predicates.
 FILTER_OPS = {
@@ -213,43 +216,145 @@ class ObjectMeta:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
-class TableBrowsing:
-    """Methods of browse_style "table" and "documents"."""
+class TableBrowsing(Capability):
+    """Tables, views and collections: a grid of records addressed by key."""
 
-    def namespaces(self) -> list[Namespace]:
-        raise NotImplementedError
+    noun = "tables or collections"
+    # Variants: records are JSON documents filtered by a JSON query (MongoDB) rather than
+    # columns with per-column filters; rows can be exported as INSERT statements.
+    documents: ClassVar[bool] = False
+    exports_sql: ClassVar[bool] = False
 
-    def objects(self, ns: str) -> Listing:
-        raise NotImplementedError
+    @abstractmethod
+    def namespaces(self) -> list[Namespace]: ...
 
-    def describe(self, ns: str, obj: str) -> TableInfo:
-        raise NotImplementedError
+    @abstractmethod
+    def objects(self, ns: str) -> Listing: ...
+
+    @abstractmethod
+    def describe(self, ns: str, obj: str) -> TableInfo: ...
 
     def prime(self, info: TableInfo) -> None:
         """Accept a description read earlier (a cache), so this adapter need not read the catalog."""
 
-    def page(self, ns: str, obj: str, request: PageRequest) -> Page:
-        raise NotImplementedError
+    @abstractmethod
+    def page(self, ns: str, obj: str, request: PageRequest) -> Page: ...
 
+    @abstractmethod
     def count_exact(self, ns: str, obj: str, request: PageRequest) -> int:
         """COUNT(*) with the filters, under the statement timeout; only on explicit request."""
-        raise NotImplementedError
 
-    def record(self, ns: str, obj: str, key: dict[str, Any]) -> Record | None:
-        raise NotImplementedError
+    @abstractmethod
+    def record(self, ns: str, obj: str, key: dict[str, Any]) -> Record | None: ...
 
+    @abstractmethod
     def insert(self, ns: str, obj: str, values: dict[str, Any]) -> dict[str, Any]:
         """Insert; return the new row's key."""
-        raise NotImplementedError
 
+    @abstractmethod
     def update(self, ns: str, obj: str, key: dict[str, Any], values: dict[str, Any]) -> tuple[dict, dict]:
         """Update exactly the row with this key; return (before, after). Raises if 0 or >1 rows match."""
-        raise NotImplementedError
 
+    @abstractmethod
     def delete(self, ns: str, obj: str, key: dict[str, Any]) -> dict[str, Any]:
         """Delete exactly the row with this key; return what it held."""
-        raise NotImplementedError
 
+    @abstractmethod
     def export(self, ns: str, obj: str, request: PageRequest, max_rows: int) -> Iterator[list[Any]]:
         """Yield rows (uncut) of every page in order, streaming from a server-side cursor."""
+
+    def insert_statement(self, ns: str, obj: str, columns: list[str], row: list[Any]) -> str:
+        """One exported row as an INSERT statement; only where `exports_sql`."""
         raise NotImplementedError
+
+
+class KeyBrowsing(Capability):
+    """Keys of a key-value store (Redis): a tree from bounded SCAN, typed values, key edits.
+
+    Keys are bytes; `escape_key` / `unescape_key` turn them into reversible text for links and forms.
+    """
+
+    noun = "keys"
+
+    @abstractmethod
+    def namespaces(self) -> list[Namespace]: ...
+
+    @staticmethod
+    @abstractmethod
+    def escape_key(key: bytes) -> str: ...
+
+    @staticmethod
+    @abstractmethod
+    def unescape_key(text: str) -> bytes: ...
+
+    @abstractmethod
+    def scan_keys(
+        self,
+        db: int,
+        *,
+        prefix: str = "",
+        pattern: str = "",
+        type_filter: str = "",
+        cursor: str | None = None,
+        separator: str = ":",
+    ) -> Listing:
+        """One bounded SCAN batch grouped by the separator: prefixes with counts, then keys."""
+
+    @abstractmethod
+    def key_value(self, db: int, key: bytes, cursor: str | None = None, count: int = 100) -> KeyValue | None: ...
+
+    @abstractmethod
+    def set_string(self, db: int, key: bytes, value: str, ttl: int | None = None) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def rename_key(self, db: int, key: bytes, new_key: bytes) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def expire_key(self, db: int, key: bytes, ttl: int | None) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def delete_key(self, db: int, key: bytes) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def edit_member(
+        self,
+        db: int,
+        key: bytes,
+        action: str,
+        *,
+        field: str = "",
+        value: str = "",
+        score: float | None = None,
+        index: int | None = None,
+    ) -> dict[str, Any]:
+        """One change inside a hash, list, set, sorted set or stream; `action` names the command."""
+
+
+class ObjectBrowsing(Capability):
+    """Buckets and objects of an object store (S3): listings by prefix, streamed bodies, links, uploads."""
+
+    noun = "buckets and objects"
+
+    @abstractmethod
+    def namespaces(self) -> list[Namespace]: ...
+
+    @abstractmethod
+    def list_objects(
+        self, bucket: str, *, prefix: str = "", token: str | None = None, limit: int = 1000, delimiter: str = "/"
+    ) -> Listing: ...
+
+    @abstractmethod
+    def head_object(self, bucket: str, key: str) -> ObjectMeta: ...
+
+    @abstractmethod
+    def open_object(self, bucket: str, key: str) -> tuple[ObjectMeta, Iterator[bytes]]:
+        """The object's metadata and its body in chunks; the caller closes the adapter when done."""
+
+    @abstractmethod
+    def presign(self, bucket: str, key: str, seconds: int) -> str: ...
+
+    @abstractmethod
+    def put_object(self, bucket: str, key: str, fileobj: BinaryIO, size: int | None, content_type: str) -> None: ...
+
+    @abstractmethod
+    def delete_object(self, bucket: str, key: str) -> None: ...

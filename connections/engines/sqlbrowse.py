@@ -1,10 +1,8 @@
 """Browsing shared by the SQL engines: pages, counts, one row, edits by key, export.
 
-An SQL adapter mixes this in and provides the engine-specific hooks below
-(catalog queries live in the engine's own module). Every statement goes
-through `_execute`, which tags it and runs under the session's statement
-timeout; read-only sessions are enforced by the database, and a refused
-write comes back as EngineError(kind="permission").
+Each SQL engine subclasses `SqlBrowsing` in its `browsing.py` with the hooks below
+(value cutting, literals, the key of an inserted row); catalog queries live in the
+engine's `introspection.py`, the connection and its errors in `adapter.py`.
 """
 
 from __future__ import annotations
@@ -19,15 +17,17 @@ from connections.engines.browse import (
     Column,
     Cut,
     ForeignKey,
+    Listing,
+    Namespace,
     Page,
     PageRequest,
     Record,
     TableBrowsing,
     TableInfo,
 )
+from connections.engines.sqlbase import SqlAdapter
 from connections.engines.sqlkeyset import Dialect, OrderColumn, compile_filters, count_sql, page_sql
 
-TAG = "/* dbdeck */ "
 REFERRER_COUNT_CAP = 1000
 # Output columns get positional aliases and order columns are qualified by TABLE_ALIAS:
 # ORDER BY binds an unqualified name to an output alias first, and a cut cell aliased
@@ -39,73 +39,17 @@ TABLE_ALIAS = "__dbdeck_t"
 
 
 class SqlBrowsing(TableBrowsing):
-    browse_style = "table"
-    dialect: Dialect
-    driver_error: type[Exception] = Exception  # the driver's base error class
+    exports_sql = True
+    adapter: SqlAdapter
 
-    def __init__(self, params: Any) -> None:
-        super().__init__(params)  # type: ignore[call-arg]  # reaches Adapter.__init__
-        self._db: Any = None  # the DB-API connection, opened lazily by _conn()
-        self._rows_affected = 0
-
-    # ---- the DB-API connection's life, the same for every driver ----------------------
-    def _rowcount(self) -> int:
-        """Rows affected by the last `_execute`."""
-        return self._rows_affected
-
-    def _commit(self) -> None:
-        try:
-            self._conn().commit()
-        except self.driver_error as exc:
-            raise self._translate(exc) from None
-
-    def _rollback(self) -> None:
-        if self._db is not None:
-            try:
-                self._db.rollback()
-            except self.driver_error:
-                pass  # a dead connection has nothing to roll back
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._rollback()
-            try:
-                self._db.close()
-            except self.driver_error:
-                pass
-            self._db = None
-
-    # ---- hooks each SQL adapter implements -------------------------------------------
-    def _conn(self) -> Any:
-        """The open DB-API connection: connected on first use, with timeouts and read-only session."""
-        raise NotImplementedError
-
-    def _translate(self, exc: Exception) -> EngineError:
-        """A driver error as an EngineError whose message is safe to show."""
-        raise NotImplementedError
+    @property
+    def dialect(self) -> Dialect:
+        return self.adapter.dialect
 
     def _execute(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run one tagged statement in the current transaction and return its rows (if any)."""
-        raise NotImplementedError
+        return self.adapter._execute(sql, args)
 
-    def _stream(self, sql: str, args: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
-        """Rows from a server-side cursor, a batch at a time."""
-        raise NotImplementedError
-
-    def _source(self, ns: str, obj: str) -> str:
-        """The quoted, qualified name of a table."""
-        raise NotImplementedError
-
-    def _key_expr(self, info: TableInfo, name: str) -> str:
-        """SQL for a key column: a quoted column, or the engine's row locator (ctid, rowid)."""
-        return self.dialect.quote(name) if info.key_kind == "primary" else name
-
-    def _aliased_source(self, ns: str, obj: str) -> str:
-        return f"{self._source(ns, obj)} AS {self.dialect.quote(TABLE_ALIAS)}"
-
-    def _qualified(self, expr: str) -> str:
-        return f"{self.dialect.quote(TABLE_ALIAS)}.{expr}"
-
+    # ---- hooks each SQL engine's browsing may override ----------------------------------
     def _cell(self, column: Column, cap: int) -> tuple[str, str | None]:
         """(value expression cut to `cap`, full-length expression or None) for a page column."""
         return self.dialect.quote(column.name), None
@@ -117,34 +61,35 @@ class SqlBrowsing(TableBrowsing):
     def _insert_returning_key(self, source: str, columns: list[str], args: list[Any], info: TableInfo) -> dict:
         raise NotImplementedError
 
-    def reset(self) -> bool:
-        self._rollback()
-        self.__dict__.pop("_describe_cache", None)
-        return True
+    # ---- names -------------------------------------------------------------------------------
+    def _source(self, ns: str, obj: str) -> str:
+        """The quoted, qualified name of a table."""
+        return f"{self.dialect.quote(ns)}.{self.dialect.quote(obj)}"
 
-    def healthy(self) -> bool:
-        try:
-            self._execute("SELECT 1")
-            self._rollback()
-            return True
-        except EngineError:
-            return False
+    def _key_expr(self, info: TableInfo, name: str) -> str:
+        """SQL for a key column: a quoted column, or the engine's row locator (ctid, rowid)."""
+        return self.dialect.quote(name) if info.key_kind == "primary" else name
 
-    def _describe(self, ns: str, obj: str) -> TableInfo:
-        """Columns, key, foreign keys and indexes from the engine's catalog."""
-        raise NotImplementedError
+    def _aliased_source(self, ns: str, obj: str) -> str:
+        return f"{self._source(ns, obj)} AS {self.dialect.quote(TABLE_ALIAS)}"
 
-    # ---- shared behaviour ---------------------------------------------------------------
+    def _qualified(self, expr: str) -> str:
+        return f"{self.dialect.quote(TABLE_ALIAS)}.{expr}"
+
+    # ---- the catalog, from the engine's introspection ------------------------------------
+    def namespaces(self) -> list[Namespace]:
+        return self.adapter.introspection.namespaces()
+
+    def objects(self, ns: str) -> Listing:
+        return self.adapter.introspection.objects(ns)
+
     def prime(self, info: TableInfo) -> None:
-        self.__dict__.setdefault("_describe_cache", {})[(info.namespace, info.name)] = info
+        self.adapter.introspection.prime(info)
 
     def describe(self, ns: str, obj: str) -> TableInfo:
-        """The catalog read once per adapter (one request), however many times a view asks."""
-        cache: dict[tuple[str, str], TableInfo] = self.__dict__.setdefault("_describe_cache", {})
-        if (ns, obj) not in cache:
-            cache[(ns, obj)] = self._describe(ns, obj)
-        return cache[(ns, obj)]
+        return self.adapter.introspection.describe(ns, obj)
 
+    # ---- pages, records, edits, export ---------------------------------------------------------
     def _page_columns(self, info: TableInfo, request: PageRequest) -> list[Column]:
         names = {c.name for c in info.columns}
         unknown = [c for c in request.columns if c not in names]
@@ -331,6 +276,13 @@ class SqlBrowsing(TableBrowsing):
     def _plain(self, values: dict[str, Any]) -> dict[str, Any]:
         return {k: (v.value if isinstance(v, Cut) else v) for k, v in values.items()}
 
+    def _existing(self, ns: str, obj: str, info: TableInfo, key: dict[str, Any]) -> dict[str, Any]:
+        """The row about to change, whole; refused when it is gone."""
+        before = self._fetch_one(ns, obj, info, key, DETAIL_CELL_CAP)
+        if before is None:
+            raise EngineError("That row no longer exists.", kind="database")
+        return before
+
     def update(self, ns: str, obj: str, key: dict[str, Any], values: dict[str, Any]) -> tuple[dict, dict]:
         info = self.describe(ns, obj)
         if not info.editable:
@@ -338,42 +290,30 @@ class SqlBrowsing(TableBrowsing):
         self._check_columns(info, values)
         if not values:
             raise EngineError("Nothing to change.", kind="config")
-        try:
-            before = self._fetch_one(ns, obj, info, key, DETAIL_CELL_CAP)
-            if before is None:
-                raise EngineError("That row no longer exists.", kind="database")
+        with self.adapter.atomic():
+            before = self._existing(ns, obj, info, key)
             where, key_args = self._key_where(info, key)
             p = self.dialect.placeholder
             assignments = ", ".join(f"{self.dialect.quote(c)} = {p}" for c in values)
             self._execute(
                 f"UPDATE {self._source(ns, obj)} SET {assignments} WHERE {where}", [*values.values(), *key_args]
             )
-            if self._rowcount() != 1:
+            if self.adapter._rowcount() != 1:
                 raise EngineError("The update did not match exactly one row; nothing was changed.", "database")
             new_key = {k: values.get(k, v) for k, v in key.items()} if info.key_kind == "primary" else key
             after = self._fetch_one(ns, obj, info, new_key, DETAIL_CELL_CAP) or {}
-            self._commit()
-        except BaseException:
-            self._rollback()
-            raise
         return self._plain(before), self._plain(after)
 
     def delete(self, ns: str, obj: str, key: dict[str, Any]) -> dict[str, Any]:
         info = self.describe(ns, obj)
         if not info.editable:
             raise EngineError("Only rows of tables with a key can be deleted here.", kind="config")
-        try:
-            before = self._fetch_one(ns, obj, info, key, DETAIL_CELL_CAP)
-            if before is None:
-                raise EngineError("That row no longer exists.", kind="database")
+        with self.adapter.atomic():
+            before = self._existing(ns, obj, info, key)
             where, args = self._key_where(info, key)
             self._execute(f"DELETE FROM {self._source(ns, obj)} WHERE {where}", args)
-            if self._rowcount() != 1:
+            if self.adapter._rowcount() != 1:
                 raise EngineError("The delete did not match exactly one row; nothing was deleted.", "database")
-            self._commit()
-        except BaseException:
-            self._rollback()
-            raise
         return self._plain(before)
 
     def insert(self, ns: str, obj: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -381,12 +321,8 @@ class SqlBrowsing(TableBrowsing):
         if info.kind != "table":
             raise EngineError("Rows can only be added to tables.", kind="config")
         self._check_columns(info, values)
-        try:
+        with self.adapter.atomic():
             key = self._insert_returning_key(self._source(ns, obj), list(values), list(values.values()), info)
-            self._commit()
-        except BaseException:
-            self._rollback()
-            raise
         return key
 
     def export(self, ns: str, obj: str, request: PageRequest, max_rows: int) -> Iterator[list[Any]]:
@@ -403,7 +339,7 @@ class SqlBrowsing(TableBrowsing):
             direction = "DESC" if request.descending else "ASC"
             sql += " ORDER BY " + ", ".join(f"{c.sql} {direction}" for c in order)
         sql += f" LIMIT {int(max_rows)}"
-        for row in self._stream(sql, args):
+        for row in self.adapter._stream(sql, args):
             yield list(row)
 
     def insert_statement(self, ns: str, obj: str, columns: list[str], row: list[Any]) -> str:

@@ -16,11 +16,11 @@ Invariants (property-tested on SQLite, PostgreSQL and MariaDB):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connections.engines.base import EngineError
+from connections.engines.base import EngineError, refuse_nul
 from connections.engines.browse import Filter
 
 MAX_IN_VALUES = 1000
@@ -28,7 +28,7 @@ MAX_IN_VALUES = 1000
 
 @dataclass(frozen=True)
 class Dialect:
-    quote: Callable[[str], str]  # the driver's identifier quoting
+    quote_mark: str = '"'  # identifiers are quoted with it, and it is doubled inside them
     placeholder: str = "%s"
     row_values: bool = True  # (a, b) > (x, y) uses the index well
     # In the NULL range of a nullable sort column, order by the key alone: MariaDB
@@ -37,6 +37,14 @@ class Dialect:
     as_text: str = "CAST({} AS TEXT)"
     like: str = "LIKE"
     like_escape: str = " ESCAPE '\\'"
+
+    def quote(self, name: str) -> str:
+        """A quoted identifier; `%` doubled too where statements are run with %s parameters."""
+        refuse_nul(name)
+        quoted = name.replace(self.quote_mark, self.quote_mark * 2)
+        if self.placeholder == "%s":
+            quoted = quoted.replace("%", "%%")
+        return self.quote_mark + quoted + self.quote_mark
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -15,7 +15,8 @@ from django.shortcuts import render
 from accounts.models import Role
 from config.headers import same_origin_referrer
 from connections.access import Access, get_connection_for
-from connections.engines import EngineError
+from connections.engines import Adapter, EngineError
+from connections.engines.base import Capability
 from connections.models import Connection
 from explorer import pool
 
@@ -24,20 +25,23 @@ STATUS_FOR_KIND = {"config": 400, "permission": 403, "database": 404}
 
 
 @contextmanager
-def engine(access: Access) -> Iterator[Any]:
+def engine(access: Access) -> Iterator[Adapter]:
     """An adapter for the connection; viewers get the read-only credential and session."""
     with pool.checkout(access.connection, read_only=not access.can_write) as adapter:
         yield adapter
 
 
-STYLE_NAMES = {"table": "tables", "documents": "collections", "keys": "keys", "objects": "buckets and objects"}
+C = TypeVar("C", bound=Capability)
 
 
-def require_style(adapter: Any, *styles: str) -> None:
-    """Refuse a page meant for another engine family with a message instead of a crash."""
-    if adapter.browse_style not in styles:
-        wanted = " or ".join(STYLE_NAMES[s] for s in styles)
-        raise EngineError(f"{adapter.display_name} has no {wanted}; open it from its own browse page.", "config")
+def require(adapter: Adapter, capability: type[C]) -> C:
+    """The adapter's capability; a page meant for another engine family gets a message instead of a crash."""
+    found = adapter.get(capability)
+    if found is None:
+        raise EngineError(
+            f"{adapter.display_name} has no {capability.noun}; open it from its own browse page.", "config"
+        )
+    return found
 
 
 def explorer_view(need: Role = Role.VIEWER) -> Callable[..., Callable[..., HttpResponse]]:

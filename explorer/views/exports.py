@@ -12,12 +12,13 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
 from connections.access import Access
+from connections.engines.browse import TableBrowsing
 from connections.models import Connection
 from explorer import params
 from explorer.forms import ExportForm, GridForm
 from explorer.models import Export, ExportFormat, ExportStatus
 from explorer.tasks import export_path, run_export
-from explorer.views.common import engine, explorer_view, require_style
+from explorer.views.common import engine, explorer_view, require
 
 
 def _max_rows_setting() -> int:
@@ -32,8 +33,8 @@ def export_start(request: HttpRequest, access: Access) -> HttpResponse:
     grid = GridForm(request.GET, need_object=True).valid()
     ns, obj = grid.cleaned_data["ns"] or "", grid.cleaned_data["obj"]
     with engine(access) as adapter:
-        require_style(adapter, "table", "documents")
-        formats = [f for f in ExportFormat if f != ExportFormat.SQL or adapter.supports_sql]
+        browsing = require(adapter, TableBrowsing)
+        formats = [f for f in ExportFormat if f != ExportFormat.SQL or browsing.exports_sql]
     data = request.POST if request.method == "POST" else None
     form = ExportForm(data, formats=[f.value for f in formats], most=_max_rows_setting())
     if form.is_valid():

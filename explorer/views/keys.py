@@ -13,16 +13,17 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Role
 from audit.record import record
 from connections.access import Access
+from connections.engines.browse import KeyBrowsing
 from explorer import params
 from explorer.forms import REDIS_TYPES, KeyEditForm, KeyForm, KeyTreeForm
-from explorer.views.common import engine, explorer_view, require_style
+from explorer.views.common import engine, explorer_view, require
 
 
-def key_tree(request: HttpRequest, access: Access, adapter: Any) -> HttpResponse:
+def key_tree(request: HttpRequest, access: Access, keys: KeyBrowsing) -> HttpResponse:
     connection = access.connection
     scan = KeyTreeForm(request.GET).valid().cleaned_data
     db, prefix = scan["ns"], scan["prefix"]
-    listing = adapter.scan_keys(
+    listing = keys.scan_keys(
         db,
         prefix=prefix,
         pattern=scan["pattern"],
@@ -35,7 +36,7 @@ def key_tree(request: HttpRequest, access: Access, adapter: Any) -> HttpResponse
         "connection": connection,
         "style": "keys",
         "ns": str(db),
-        "namespaces": adapter.namespaces(),
+        "namespaces": keys.namespaces(),
         "listing": listing,
         "prefix": prefix,
         "crumbs": crumbs,
@@ -54,9 +55,9 @@ def key_detail(request: HttpRequest, access: Access) -> HttpResponse:
     form = KeyForm(request.GET).valid().cleaned_data
     db, key_text = form["ns"], form["key"]
     with engine(access) as adapter:
-        require_style(adapter, "keys")
-        key = adapter.unescape_key(key_text)
-        value = adapter.key_value(db, key, cursor=form["cursor"])
+        keys = require(adapter, KeyBrowsing)
+        key = keys.unescape_key(key_text)
+        value = keys.key_value(db, key, cursor=form["cursor"])
     if value is None:
         return render(
             request,
@@ -89,24 +90,24 @@ def key_edit(request: HttpRequest, access: Access) -> HttpResponse:
     form = KeyEditForm(request.POST, connection=connection).valid().cleaned_data
     db, action, key_text, ttl = form["ns"], form["action"], form["key"], form["ttl"]
     with engine(access) as adapter:
-        require_style(adapter, "keys")
-        key = adapter.unescape_key(key_text)
+        keys = require(adapter, KeyBrowsing)
+        key = keys.unescape_key(key_text)
         detail: dict[str, Any]
         if action == "set":
-            detail = adapter.set_string(db, key, form["value"], ttl=ttl)
+            detail = keys.set_string(db, key, form["value"], ttl=ttl)
         elif action == "rename":
-            new_key = adapter.unescape_key(form["new_key"])
-            detail = adapter.rename_key(db, key, new_key)
-            key_text = adapter.escape_key(new_key)
+            new_key = keys.unescape_key(form["new_key"])
+            detail = keys.rename_key(db, key, new_key)
+            key_text = keys.escape_key(new_key)
         elif action == "expire":
-            detail = adapter.expire_key(db, key, ttl)
+            detail = keys.expire_key(db, key, ttl)
         elif action == "delete":
-            detail = adapter.delete_key(db, key)
+            detail = keys.delete_key(db, key)
             record("data.delete", request=request, connection=connection, target=key_text, db=db, before=detail)
             messages.success(request, "Deleted.")
             return redirect(params.link("explorer:browse", connection.pk, ns=db))
         else:
-            detail = adapter.edit_member(
+            detail = keys.edit_member(
                 db, key, action, field=form["field"], value=form["value"], score=form["score"], index=form["index"]
             )
     record(f"data.redis.{action}", request=request, connection=connection, target=key_text, db=db, **detail)

@@ -14,19 +14,19 @@ from django.views.decorators.http import require_GET
 from audit.record import record
 from connections.access import Access
 from connections.engines import cursor
-from connections.engines.browse import FILTER_OPS, PageRequest, TableInfo
+from connections.engines.browse import FILTER_OPS, KeyBrowsing, ObjectBrowsing, PageRequest, TableBrowsing, TableInfo
 from explorer import catalog, params
 from explorer.forms import PAGE_SIZES, GridForm
 from explorer.views import keys, objects
-from explorer.views.common import engine, explorer_view, require_style
+from explorer.views.common import engine, explorer_view, require
 
 
-def _grid_context(request: HttpRequest, access: Access, adapter: Any, grid: GridForm) -> dict[str, Any]:
+def _grid_context(request: HttpRequest, access: Access, browsing: TableBrowsing, grid: GridForm) -> dict[str, Any]:
     connection = access.connection
     ns, obj = grid.cleaned_data["ns"] or "", grid.cleaned_data["obj"]
-    info: TableInfo = catalog.describe(connection, adapter, ns, obj)
+    info: TableInfo = catalog.describe(connection, browsing, ns, obj)
     preq: PageRequest = grid.page_request()
-    page = catalog.page(connection, adapter, ns, obj, preq)
+    page = catalog.page(connection, browsing, ns, obj, preq)
     shown = [c for c in info.columns if not preq.columns or c.name in preq.columns]
     query = request.GET
     return {
@@ -66,16 +66,16 @@ def _grid_context(request: HttpRequest, access: Access, adapter: Any, grid: Grid
 def browse(request: HttpRequest, access: Access) -> HttpResponse:
     connection = access.connection
     with engine(access) as adapter:
-        style = adapter.browse_style
-        if style == "keys":
-            return keys.key_tree(request, access, adapter)
-        if style == "objects":
-            return objects.listing(request, access, adapter)
+        if key_store := adapter.get(KeyBrowsing):
+            return keys.key_tree(request, access, key_store)
+        if object_store := adapter.get(ObjectBrowsing):
+            return objects.listing(request, access, object_store)
+        browsing = require(adapter, TableBrowsing)
         grid = GridForm(request.GET).valid()
         ns, obj = grid.cleaned_data["ns"], grid.cleaned_data["obj"]
-        ctx: dict[str, Any] = {"connection": connection, "ns": ns, "obj": obj, "style": style}
+        ctx: dict[str, Any] = {"connection": connection, "ns": ns, "obj": obj, "documents": browsing.documents}
         if ns is None:
-            namespaces = adapter.namespaces()
+            namespaces = browsing.namespaces()
             if len(namespaces) == 1:
                 return redirect(
                     reverse("explorer:browse", args=[connection.pk]) + params.state(request.GET, ns=namespaces[0].name)
@@ -83,9 +83,9 @@ def browse(request: HttpRequest, access: Access) -> HttpResponse:
             ctx["namespaces"] = namespaces
             return render(request, "explorer/browse.html", ctx)
         if not obj:
-            ctx["listing"] = adapter.objects(ns)
+            ctx["listing"] = browsing.objects(ns)
             return render(request, "explorer/browse.html", ctx)
-        ctx.update(_grid_context(request, access, adapter, grid))
+        ctx.update(_grid_context(request, access, browsing, grid))
     if request.htmx and not request.htmx.history_restore_request:
         # A pager or sort link swapped the grid in place (hx-target="#grid"); the URL was pushed.
         response = render(request, "explorer/browse.html#grid", ctx)
@@ -105,8 +105,7 @@ def count(request: HttpRequest, access: Access) -> HttpResponse:
     ns, obj = grid.cleaned_data["ns"] or "", grid.cleaned_data["obj"]
     preq = grid.page_request()
     with engine(access) as adapter:
-        require_style(adapter, "table", "documents")
-        total = adapter.count_exact(ns, obj, preq)
+        total = require(adapter, TableBrowsing).count_exact(ns, obj, preq)
     record("query.count", request=request, connection=connection, target=f"{ns}.{obj}", filters=len(preq.filters))
     ctx = {"total": total, "connection": connection}
     if request.htmx:

@@ -13,22 +13,23 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Role
 from audit.record import record
 from connections.access import Access
+from connections.engines.browse import ObjectBrowsing
 from explorer import params
 from explorer.forms import MAX_PRESIGN_SECONDS, BucketForm, ObjectDeleteForm, ObjectForm, PresignForm, UploadForm
-from explorer.views.common import engine, explorer_view, require_style
+from explorer.views.common import engine, explorer_view, require
 
 PRESIGN_CHOICES = [(300, "5 minutes"), (3600, "1 hour"), (86400, "1 day"), (MAX_PRESIGN_SECONDS, "7 days")]
 
 
-def listing(request: HttpRequest, access: Access, adapter: Any) -> HttpResponse:
+def listing(request: HttpRequest, access: Access, store: ObjectBrowsing) -> HttpResponse:
     connection = access.connection
     form = BucketForm(request.GET).valid().cleaned_data
     bucket, prefix = form["ns"], form["prefix"]
     ctx: dict[str, Any] = {"connection": connection, "style": "objects", "ns": bucket}
     if not bucket:
-        ctx["namespaces"] = adapter.namespaces()
+        ctx["namespaces"] = store.namespaces()
         return render(request, "explorer/objects.html", ctx)
-    result = adapter.list_objects(bucket, prefix=prefix, token=form["token"] or None)
+    result = store.list_objects(bucket, prefix=prefix, token=form["token"] or None)
     crumbs = params.crumbs(
         prefix, "/", lambda acc: params.link("explorer:browse", connection.pk, ns=bucket, prefix=acc)
     )
@@ -56,8 +57,8 @@ def object_detail(request: HttpRequest, access: Access) -> HttpResponse:
     connection = access.connection
     bucket, key = _object(ObjectForm(request.GET))
     with engine(access) as adapter:
-        require_style(adapter, "objects")
-        meta = adapter.head_object(bucket, key)
+        store = require(adapter, ObjectBrowsing)
+        meta = store.head_object(bucket, key)
     parent = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
     ctx = {
         "connection": connection,
@@ -78,8 +79,8 @@ def object_download(request: HttpRequest, access: Access) -> HttpResponse:
     bucket, key = _object(ObjectForm(request.GET))
     adapter = connection.adapter(read_only=not access.can_write)
     try:
-        require_style(adapter, "objects")
-        meta, chunks = adapter.open_object(bucket, key)
+        store = require(adapter, ObjectBrowsing)
+        meta, chunks = store.open_object(bucket, key)
     except Exception:
         adapter.close()
         raise
@@ -110,8 +111,8 @@ def object_presign(request: HttpRequest, access: Access) -> HttpResponse:
     bucket, key = _object(form)
     seconds = form.cleaned_data["expires"]
     with engine(access) as adapter:
-        require_style(adapter, "objects")
-        url = adapter.presign(bucket, key, seconds)
+        store = require(adapter, ObjectBrowsing)
+        url = store.presign(bucket, key, seconds)
     record("data.presign", request=request, connection=connection, target=f"{bucket}/{key}", expires=seconds)
     ctx = {"url": url, "seconds": seconds, "connection": connection}
     if request.htmx:
@@ -128,8 +129,8 @@ def object_upload(request: HttpRequest, access: Access) -> HttpResponse:
     data = form.cleaned_data
     bucket, prefix, upload, key = data["ns"], data["prefix"], data["file"], form.key
     with engine(access) as adapter:
-        require_style(adapter, "objects")
-        adapter.put_object(bucket, key, upload, upload.size, upload.content_type or "application/octet-stream")
+        store = require(adapter, ObjectBrowsing)
+        store.put_object(bucket, key, upload, upload.size, upload.content_type or "application/octet-stream")
     record("data.upload", request=request, connection=connection, target=f"{bucket}/{key}", size=upload.size)
     messages.success(request, "Uploaded.")
     return redirect(params.link("explorer:browse", connection.pk, ns=bucket, prefix=prefix or None))
@@ -142,9 +143,9 @@ def object_delete(request: HttpRequest, access: Access) -> HttpResponse:
     connection = access.connection
     bucket, key = _object(ObjectDeleteForm(request.POST, connection=connection))
     with engine(access) as adapter:
-        require_style(adapter, "objects")
-        meta = adapter.head_object(bucket, key)
-        adapter.delete_object(bucket, key)
+        store = require(adapter, ObjectBrowsing)
+        meta = store.head_object(bucket, key)
+        store.delete_object(bucket, key)
     record(
         "data.delete", request=request, connection=connection, target=f"{bucket}/{key}", size=meta.size, etag=meta.etag
     )

@@ -14,11 +14,11 @@ from accounts.models import Role
 from audit.record import record
 from connections.access import Access
 from connections.engines import EngineError, cursor
-from connections.engines.browse import TableInfo
+from connections.engines.browse import TableBrowsing, TableInfo
 from connections.models import Connection
 from explorer import catalog, params
 from explorer.forms import ConfirmedForm, RowForm, RowKeyForm, RowValuesForm
-from explorer.views.common import engine, explorer_view, require_style
+from explorer.views.common import engine, explorer_view, require
 
 
 def _record_url(connection: Connection, ns: str, obj: str, key: dict[str, Any]) -> str:
@@ -39,13 +39,13 @@ def record_detail(request: HttpRequest, access: Access) -> HttpResponse:
     # The row page names its row in the URL; the edit form posts the key with the values.
     key = RowKeyForm(request.POST if request.method == "POST" else request.GET).valid().cleaned_data["key"]
     with engine(access) as adapter:
-        require_style(adapter, "table", "documents")
-        info: TableInfo = catalog.describe(connection, adapter, ns, obj)
+        browsing = require(adapter, TableBrowsing)
+        info: TableInfo = catalog.describe(connection, browsing, ns, obj)
         if request.method == "POST":
             if not access.can_write:
                 return HttpResponse("Editing needs the editor role.", status=403)
             form = RowValuesForm(request.POST, connection=connection, info=info).valid()
-            before, after = adapter.update(ns, obj, key, form.values())
+            before, after = browsing.update(ns, obj, key, form.values())
             record(
                 "data.update",
                 request=request,
@@ -58,7 +58,7 @@ def record_detail(request: HttpRequest, access: Access) -> HttpResponse:
             messages.success(request, "Saved.")
             new_key = {k: after.get(k, v) for k, v in key.items()} if info.key_kind == "primary" else key
             return redirect(_record_url(connection, ns, obj, new_key))
-        row = adapter.record(ns, obj, key)
+        row = browsing.record(ns, obj, key)
     if row is None:
         return render(
             request,
@@ -125,8 +125,8 @@ def record_delete(request: HttpRequest, access: Access) -> HttpResponse:
     key = RowKeyForm(request.POST).valid().cleaned_data["key"]
     ConfirmedForm(request.POST, connection=connection).valid()
     with engine(access) as adapter:
-        require_style(adapter, "table", "documents")
-        before = adapter.delete(ns, obj, key)
+        browsing = require(adapter, TableBrowsing)
+        before = browsing.delete(ns, obj, key)
     record("data.delete", request=request, connection=connection, target=f"{ns}.{obj}", key=key, before=before)
     messages.success(request, "Deleted.")
     return redirect(_grid_url(connection, ns, obj))
@@ -140,13 +140,13 @@ def record_new(request: HttpRequest, access: Access) -> HttpResponse:
     target = RowForm(request.GET).valid().cleaned_data
     ns, obj = target["ns"], target["obj"]
     with engine(access) as adapter:
-        require_style(adapter, "table", "documents")
-        info: TableInfo = catalog.describe(connection, adapter, ns, obj)
+        browsing = require(adapter, TableBrowsing)
+        info: TableInfo = catalog.describe(connection, browsing, ns, obj)
         if not info.editable:
             raise EngineError("Rows can only be added to tables with a key.", kind="config")
         if request.method == "POST":
             values = RowValuesForm(request.POST, connection=connection, info=info, new=True).valid().values()
-            key = adapter.insert(ns, obj, values)
+            key = browsing.insert(ns, obj, values)
             record("data.insert", request=request, connection=connection, target=f"{ns}.{obj}", key=key, after=values)
             messages.success(request, "Added.")
             return redirect(_record_url(connection, ns, obj, key) if key else _grid_url(connection, ns, obj))

@@ -10,16 +10,25 @@
       localStorage.setItem("dbdeck-theme", root.dataset.theme);
     });
   }
-  // Connection form: show only the fields the chosen engine uses.
+  // Connection form: show only the fields the chosen engine uses, with its labels and default port,
+  // as the engines describe themselves (ConnectionForm.engine_forms, rendered with json_script).
   var engine = document.getElementById("id_engine");
-  if (engine) {
+  var described = document.getElementById("engine-forms");
+  if (engine && described) {
+    var forms = JSON.parse(described.textContent);
     var sync = function () {
-      document.querySelectorAll("[data-engines]").forEach(function (input) {
-        var field = input.closest(".field");
-        if (field) field.hidden = input.dataset.engines.split(" ").indexOf(engine.value) === -1;
+      var mine = forms.engines[engine.value] || {fields: [], labels: {}, default_port: null};
+      forms.fields.forEach(function (name) {
+        var input = document.getElementById("id_" + name);
+        var field = input && input.closest(".field");
+        if (field) field.hidden = mine.fields.indexOf(name) === -1;
       });
-      var db = document.querySelector("label[for=id_database]");
-      if (db) db.textContent = {sqlite: "File path", redis: "Database index", s3: "Bucket (optional)", mongodb: "Database"}[engine.value] || "Database";
+      Object.keys(forms.labels).forEach(function (name) {
+        var label = document.querySelector("label[for=id_" + name + "]");
+        if (label) label.textContent = mine.labels[name] || forms.labels[name];
+      });
+      var port = document.getElementById("id_port");
+      if (port) port.placeholder = mine.default_port === null ? "" : String(mine.default_port);
     };
     engine.addEventListener("change", sync);
     sync();

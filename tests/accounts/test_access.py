@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from base64 import b32encode
 from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Membership, Role
 from connections.access import get_connection_for
@@ -49,6 +52,19 @@ def app_pages() -> list[str]:
     return [reverse(n) for n in names]
 
 
+def account_pages() -> list[str]:
+    """The signed-in person's own pages: two-factor enrolment, its QR code, the login's code step."""
+    return [reverse(n) for n in ("twofactor", "twofactor_qr", "login_code")]
+
+
+def account_actions() -> list[tuple[str, dict[str, str]]]:
+    return [
+        (reverse("twofactor_confirm"), {"token": "123456"}),
+        (reverse("twofactor_recovery"), {}),
+        (reverse("twofactor_disable"), {}),
+    ]
+
+
 def post_actions(conn: Connection, people: People) -> list[tuple[str, dict[str, str]]]:
     member = Membership.objects.get(user=people.carol)
     team = people.acme.pk
@@ -81,12 +97,12 @@ def explorer_writes(conn: Connection) -> list[tuple[str, dict[str, str]]]:
 
 def test_anonymous_visitors_are_sent_to_login_everywhere(acme_sqlite: Connection, people: People) -> None:
     client = client_for(None)
-    pages = [*app_pages(), *connection_pages(acme_sqlite.pk), *other_style_pages(acme_sqlite.pk)]
+    pages = [*app_pages(), *account_pages(), *connection_pages(acme_sqlite.pk), *other_style_pages(acme_sqlite.pk)]
     for url in [*pages, reverse("accounts:team", args=[people.acme.pk])]:
         response = client.get(url)
         assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("login")), url
-    for url, data in [*post_actions(acme_sqlite, people), *explorer_writes(acme_sqlite)]:
+    for url, data in [*post_actions(acme_sqlite, people), *explorer_writes(acme_sqlite), *account_actions()]:
         response = client.post(url, data)
         assert response.status_code == 302 and response["Location"].startswith(reverse("login")), url
     assert Connection.objects.filter(pk=acme_sqlite.pk).exists()
@@ -102,6 +118,31 @@ def test_another_teams_admin_gets_404_for_every_object(acme_sqlite: Connection, 
     assert Connection.objects.filter(pk=acme_sqlite.pk).exists()
     assert Membership.objects.get(user=people.carol).role == Role.VIEWER
     assert acme_sqlite.name.encode() not in client.get(reverse("connections:list")).content
+
+
+@pytest.mark.parametrize("who", ["alice", "bob", "carol", "charlie"])
+def test_every_role_reaches_its_own_two_factor_pages(who: str, people: People) -> None:
+    user = getattr(people, who)
+    client = client_for(user)
+    pages = {url: client.get(url) for url in account_pages()}
+    for url, response in pages.items():
+        assert response.status_code == 200, url
+    device = TOTPDevice.objects.get(user=user, confirmed=False)  # the enrolment page made this person's own
+    assert b32encode(device.bin_key).decode() in pages[reverse("twofactor")].content.decode()
+    assert pages[reverse("twofactor_qr")]["Content-Type"] == "image/svg+xml"
+
+
+def test_two_factor_actions_touch_only_the_signed_in_persons_devices(people: People) -> None:
+    phone = TOTPDevice.objects.create(user=people.alice, name="phone", confirmed=True)
+    codes = StaticDevice.objects.create(user=people.alice, name="Recovery codes", confirmed=True)
+    codes.token_set.create(token="alicecode")
+    for who in (people.bob, people.carol, people.charlie):
+        client = client_for(who)
+        for url, data in account_actions():
+            assert client.post(url, data).status_code in (200, 302), url
+    assert TOTPDevice.objects.filter(pk=phone.pk, confirmed=True).exists()
+    assert list(StaticToken.objects.filter(device__user=people.alice).values_list("token", flat=True)) == ["alicecode"]
+    assert not TOTPDevice.objects.filter(user__in=[people.bob, people.carol, people.charlie], confirmed=True).exists()
 
 
 def test_a_missing_connection_looks_the_same_as_a_foreign_one(people: People) -> None:

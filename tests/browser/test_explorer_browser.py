@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,11 @@ def test_browse_filter_page_and_open_a_row_of_the_demo_database(
     base = live_server.url
     log_in(page, base, "carol")
     page.goto(f"{base}/connections/{demo.pk}/browse/?ns=main")
+    orders_row = page.locator("table.grid tbody tr", has=page.locator("a:text-is('orders')"))
+    rows_cell, size_cell = orders_row.locator("td.num").all()
+    assert rows_cell.inner_text() == "5,000" and re.fullmatch(r"[0-9.,]+ (kB|MB)", size_cell.inner_text())
+    for cell in (rows_cell, size_cell):
+        assert cell.evaluate("td => getComputedStyle(td).textAlign") == "right"
     page.click("a:text-is('orders')")
     page.locator("table.grid.data tbody tr").first.wait_for()
     assert page.locator("table.grid.data tbody tr").count() == 100

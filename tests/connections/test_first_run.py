@@ -26,3 +26,13 @@ def test_the_estimate_filter_leaves_the_approximate_sign_to_the_template() -> No
     assert approx(250_000) == "250.0k"
     assert approx(1234) == "1,234"
     assert "≈" not in approx(5_000_000_000)
+
+
+def test_the_grid_prints_the_approximate_sign_once(people: People, acme_sqlite: Connection) -> None:
+    import sqlite3
+
+    with sqlite3.connect(acme_sqlite.database) as db:
+        db.execute("ANALYZE")  # SQLite's estimates come from sqlite_stat1
+    url = reverse("explorer:browse", args=[acme_sqlite.pk]) + "?ns=main&obj=t"
+    body = client_for(people.carol).get(url).content.decode()
+    assert "≈ 1 rows (estimate)" in body and body.count("≈") == 1

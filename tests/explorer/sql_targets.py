@@ -22,6 +22,7 @@ NOKEY = "no key ' 100% table"
 COL_NAME = "na\"me'`"
 XSS = "<img src=x onerror=alert(1)>"
 ROWS = 250
+NOKEY_ROWS = 250  # more than two pages of 100
 
 
 @dataclass
@@ -88,8 +89,8 @@ def build_postgresql(servers: Servers) -> SqlTarget:
         )
         cur.execute(pgsql.SQL("CREATE TABLE {}.{} (v text)").format(ident(SCHEMA), ident(NOKEY)))
         cur.execute(
-            pgsql.SQL("INSERT INTO {}.{} SELECT 'v' || g FROM generate_series(1, 30) g").format(
-                ident(SCHEMA), ident(NOKEY)
+            pgsql.SQL("INSERT INTO {}.{} SELECT 'v' || g FROM generate_series(1, {}) g").format(
+                ident(SCHEMA), ident(NOKEY), pgsql.Literal(NOKEY_ROWS)
             )
         )
         cur.execute(pgsql.SQL("ANALYZE {}.{}").format(ident(SCHEMA), ident(TABLE)))
@@ -133,7 +134,7 @@ def build_mysql(servers: Servers) -> SqlTarget:
         )
         cur.executemany(f"INSERT INTO {q(db)}.{q(TABLE)} VALUES (%s, %s, %s, %s, %s, %s, %s)", _rows())
         cur.execute(f"CREATE TABLE {q(db)}.{q(NOKEY)} (v text) ENGINE=InnoDB", ())
-        cur.executemany(f"INSERT INTO {q(db)}.{q(NOKEY)} VALUES (%s)", [(f"v{i}",) for i in range(1, 31)])
+        cur.executemany(f"INSERT INTO {q(db)}.{q(NOKEY)} VALUES (%s)", [(f"v{i}",) for i in range(1, NOKEY_ROWS + 1)])
         cur.execute(f"ANALYZE TABLE {q(db)}.{q(TABLE)}", ())
 
     def execute(query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -161,7 +162,7 @@ def build_sqlite(root: Path) -> SqlTarget:
     rows = [(r[0], r[1], r[2], r[3].isoformat(" "), r[4], r[5], r[6]) for r in _rows()]
     conn.executemany(f"INSERT INTO {q(TABLE)} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     conn.execute(f"CREATE TABLE {q(NOKEY)} (v TEXT)")
-    conn.executemany(f"INSERT INTO {q(NOKEY)} VALUES (?)", [(f"v{i}",) for i in range(1, 31)])
+    conn.executemany(f"INSERT INTO {q(NOKEY)} VALUES (?)", [(f"v{i}",) for i in range(1, NOKEY_ROWS + 1)])
     conn.execute("ANALYZE")
 
     def execute(query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

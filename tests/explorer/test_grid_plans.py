@@ -19,11 +19,11 @@ import pytest
 
 from connections.engines import cursor
 from connections.engines.base import ConnectionParams
-from connections.engines.browse import Filter, PageRequest
-from connections.engines.mysql import MySQLAdapter
-from connections.engines.postgresql import PostgreSQLAdapter
-from connections.engines.sqlbrowse import TAG, SqlBrowsing
-from connections.engines.sqlite import SQLiteAdapter
+from connections.engines.browse import Filter, PageRequest, TableBrowsing
+from connections.engines.mysql.adapter import MySQLAdapter
+from connections.engines.postgresql.adapter import PostgreSQLAdapter
+from connections.engines.sqlbase import TAG, SqlAdapter
+from connections.engines.sqlite.adapter import SQLiteAdapter
 from tests.services import Servers
 
 ROWS = 40_000
@@ -38,7 +38,7 @@ def _rows() -> list[tuple[int, str | None, int]]:
 
 
 @pytest.fixture(scope="module")
-def adapters(servers: Servers, tmp_path_factory: Any) -> Iterator[dict[str, SqlBrowsing]]:
+def adapters(servers: Servers, tmp_path_factory: Any) -> Iterator[dict[str, SqlAdapter]]:
     rows = _rows()
     pg, my = servers.postgresql, servers.mysql
     pgdb = psycopg2.connect(host=pg.host, port=pg.port, user=pg.username, password=pg.password, dbname=pg.database)
@@ -102,7 +102,7 @@ def adapters(servers: Servers, tmp_path_factory: Any) -> Iterator[dict[str, SqlB
 NS = {"postgresql": "public", "mysql": DB, "sqlite": "main"}
 
 
-def statements(adapter: SqlBrowsing, ns: str, request: PageRequest) -> list[tuple[str, list[Any]]]:
+def statements(adapter: SqlAdapter, ns: str, request: PageRequest) -> list[tuple[str, list[Any]]]:
     """The page's statements as the adapter sends them (and the page, run for real)."""
     sent: list[tuple[str, list[Any]]] = []
     original = adapter._execute
@@ -113,14 +113,14 @@ def statements(adapter: SqlBrowsing, ns: str, request: PageRequest) -> list[tupl
 
     adapter._execute = spy  # type: ignore[method-assign]
     try:
-        page = adapter.page(ns, "plan_people", request)
+        page = adapter.get(TableBrowsing).page(ns, "plan_people", request)
     finally:
         del adapter._execute
     assert page.rows, "the page must show rows"
     return [(sql, args) for sql, args in sent if "plan_people" in sql and sql.removeprefix(TAG).startswith("SELECT")]
 
 
-def plan_problems(engine: str, adapter: SqlBrowsing, sql: str, args: list[Any]) -> list[str]:
+def plan_problems(engine: str, adapter: SqlAdapter, sql: str, args: list[Any]) -> list[str]:
     """What in the engine's own plan says this is not one index range scan."""
     if engine == "postgresql":
         (plan,) = adapter._execute("EXPLAIN (FORMAT JSON) " + sql, args)[0][0]
@@ -182,7 +182,7 @@ CASES = {
 @pytest.mark.parametrize("engine", ["postgresql", "mysql", "sqlite"])
 @pytest.mark.parametrize("case", list(CASES))
 def test_each_grid_page_is_an_index_range_scan_without_a_sort(
-    adapters: dict[str, SqlBrowsing], engine: str, case: str
+    adapters: dict[str, SqlAdapter], engine: str, case: str
 ) -> None:
     adapter = adapters[engine]
     sent = statements(adapter, NS[engine], CASES[case])
@@ -192,11 +192,13 @@ def test_each_grid_page_is_an_index_range_scan_without_a_sort(
 
 
 def test_a_page_that_runs_out_of_non_null_values_continues_into_the_null_part(
-    adapters: dict[str, SqlBrowsing],
+    adapters: dict[str, SqlAdapter],
 ) -> None:
     adapter = adapters["sqlite"]
     last = adapter._execute("SELECT email, id FROM plan_people WHERE email IS NOT NULL ORDER BY email DESC, id DESC")[0]
-    page = adapter.page("main", "plan_people", PageRequest(sort="email", cursor=_position(last[0], last[1] - 1)))
+    page = adapter.get(TableBrowsing).page(
+        "main", "plan_people", PageRequest(sort="email", cursor=_position(last[0], last[1] - 1))
+    )
     emails = [row[1] for row in page.rows]
     assert emails[0] == last[0]
     assert emails[1:] == [None] * (len(emails) - 1)

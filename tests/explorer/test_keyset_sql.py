@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from connections.engines.base import EngineError
 from connections.engines.browse import Filter
-from connections.engines.mysql import MySQLAdapter
-from connections.engines.postgresql import PostgreSQLAdapter
-from connections.engines.sqlite import SQLiteAdapter
+from connections.engines.mysql.adapter import MySQLAdapter
+from connections.engines.postgresql.adapter import PostgreSQLAdapter
+from connections.engines.sqlite.adapter import SQLiteAdapter
 from connections.engines.sqlkeyset import Dialect, OrderColumn, compile_filters, page_sql
 from tests.services import Servers
 

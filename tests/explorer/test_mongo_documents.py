@@ -14,6 +14,7 @@ from pymongo import MongoClient
 
 from audit.models import AuditEvent
 from connections.engines import EngineError, cursor
+from connections.engines.browse import TableBrowsing
 from connections.models import Connection
 from tests.fixtures import People, client_for
 from tests.services import Servers
@@ -167,5 +168,5 @@ def test_a_viewer_cannot_write(conn: Connection, people: People, mongo: Any) -> 
     url = reverse("explorer:record_delete", args=[conn.pk]) + "?" + urlencode({"ns": DBNAME, "obj": COLL})
     assert client_for(people.carol).post(url, {"key": cursor.encode({"_id": 1})}).status_code == 403
     with conn.adapter(read_only=True) as adapter, pytest.raises(EngineError):
-        adapter.delete(DBNAME, COLL, {"_id": 1})
+        adapter.get(TableBrowsing).delete(DBNAME, COLL, {"_id": 1})
     assert mongo[COLL].count_documents({"_id": 1}) == 1

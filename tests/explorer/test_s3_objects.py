@@ -7,33 +7,23 @@ import urllib.parse
 from typing import Any
 from urllib.parse import urlencode
 
-import boto3
 import pytest
-from botocore.config import Config
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from audit.models import AuditEvent
 from connections.engines import EngineError
+from connections.engines.browse import ObjectBrowsing
 from connections.models import Connection
 from tests.fixtures import People, client_for
-from tests.services import Servers
 
 BUCKET = "dbdeck-explorer"
 HOSTILE = "dir one/q'u\"o`te <img src=x onerror=alert(1)> 名.txt"
 
 
 @pytest.fixture
-def s3(servers: Servers) -> Any:
-    s = servers.s3
-    client = boto3.client(
-        "s3",
-        endpoint_url=s.extra["endpoint_url"],
-        aws_access_key_id=s.username,
-        aws_secret_access_key=s.password,
-        region_name=s.extra.get("region", "us-east-1"),
-        config=Config(s3={"addressing_style": "path"}),
-    )
+def s3(s3_client: Any) -> Any:
+    client = s3_client
     client.create_bucket(Bucket=BUCKET)
     for i in range(30):
         client.put_object(Bucket=BUCKET, Key=f"logs/2024/{i:03d}.log", Body=f"line {i}\n".encode())
@@ -47,21 +37,8 @@ def s3(servers: Servers) -> Any:
 
 
 @pytest.fixture
-def conn(servers: Servers, people: People, s3: Any) -> Connection:
-    s = servers.s3
-    host, port = s.extra["endpoint_url"].rsplit("//", 1)[1].split(":")
-    connection = Connection(
-        team=people.acme,
-        name="objects",
-        engine="s3",
-        host=host,
-        port=int(port),
-        username=s.username,
-        options={"tls_mode": "disable", "region": "us-east-1", "addressing_style": "path"},
-    )
-    connection.set_secret(s.password)
-    connection.save()
-    return connection
+def conn(acme_s3: Connection, s3: Any) -> Connection:
+    return acme_s3
 
 
 def browse(client: Any, conn: Connection, **query: Any) -> str:
@@ -130,13 +107,14 @@ def test_a_viewer_cannot_upload_or_delete(conn: Connection, people: People, s3: 
     response = client.post(reverse("explorer:object_delete", args=[conn.pk]), {"ns": BUCKET, "key": "root.bin"})
     assert response.status_code == 403
     with conn.adapter(read_only=True) as adapter, pytest.raises(EngineError):
-        adapter.delete_object(BUCKET, "root.bin")
+        adapter.get(ObjectBrowsing).delete_object(BUCKET, "root.bin")
     assert s3.head_object(Bucket=BUCKET, Key="root.bin")["ContentLength"] == 25600
 
 
 def test_listing_pages_with_continuation_tokens(conn: Connection, people: People) -> None:
     with conn.adapter() as adapter:
-        first = adapter.list_objects(BUCKET, prefix="logs/2024/", limit=10)
+        store = adapter.get(ObjectBrowsing)
+        first = store.list_objects(BUCKET, prefix="logs/2024/", limit=10)
         assert len(first.items) == 10 and first.next_cursor
-        second = adapter.list_objects(BUCKET, prefix="logs/2024/", token=first.next_cursor, limit=10)
+        second = store.list_objects(BUCKET, prefix="logs/2024/", token=first.next_cursor, limit=10)
         assert {o.name for o in first.items}.isdisjoint({o.name for o in second.items})

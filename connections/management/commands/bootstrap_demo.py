@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 from accounts.models import Membership, Role, Team
 from audit.record import record
 from connections.demo import build_demo_sqlite
-from connections.models import Connection, Engine
+from connections.models import Connection
 from connections.policy import team_folder
 
 DEMO_TEAM = "Demo team"
@@ -61,7 +61,7 @@ class Command(BaseCommand):
         connection, created = Connection.objects.get_or_create(
             team=team,
             name=DEMO_CONNECTION,
-            defaults={"engine": Engine.SQLITE, "database": str(path), "created_by": user},
+            defaults={"engine": "sqlite", "database": str(path), "created_by": user},
         )
         if created:
             record("connection.create", actor=user, connection=connection, target=connection.name, via="bootstrap_demo")

@@ -1,0 +1,1 @@
+"""The MongoDB engine: adapter.py is registered in connections.engines.ENGINES."""

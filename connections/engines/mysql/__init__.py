@@ -1,0 +1,1 @@
+"""The MySQL and MariaDB engine: adapter.py is registered in connections.engines.ENGINES."""

@@ -1,0 +1,1 @@
+"""The PostgreSQL engine: adapter.py is registered in connections.engines.ENGINES."""

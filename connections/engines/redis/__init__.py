@@ -1,0 +1,1 @@
+"""The Redis engine: adapter.py is registered in connections.engines.ENGINES."""

@@ -1,0 +1,1 @@
+"""The SQLite engine: adapter.py is registered in connections.engines.ENGINES."""
