@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from accounts.models import ConnectionGrant, Membership, Team
+from accounts.models import Membership, Team
 from audit.record import record
 
 
@@ -60,20 +60,4 @@ class MembershipAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Membership) -> None:
         record("member.remove", request=request, team=obj.team, target=str(obj.user), via="admin")
-        super().delete_model(request, obj)
-
-
-@admin.register(ConnectionGrant)
-class ConnectionGrantAdmin(admin.ModelAdmin):
-    list_display = ["user", "connection", "role"]
-    list_filter = ["role"]
-
-    def save_model(self, request: HttpRequest, obj: ConnectionGrant, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        record(
-            "grant.set", request=request, connection=obj.connection, target=str(obj.user), role=obj.role, via="admin"
-        )
-
-    def delete_model(self, request: HttpRequest, obj: ConnectionGrant) -> None:
-        record("grant.remove", request=request, connection=obj.connection, target=str(obj.user), via="admin")
         super().delete_model(request, obj)

@@ -45,21 +45,6 @@ class Membership(models.Model):
         return f"{self.user} in {self.team} as {self.role}"
 
 
-class ConnectionGrant(models.Model):
-    """Narrows or widens one member's role on one connection of their team."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants")
-    connection = models.ForeignKey("connections.Connection", on_delete=models.CASCADE, related_name="grants")
-    role = models.CharField(max_length=10, choices=Role.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "connection"], name="one_grant_per_connection")]
-
-    def __str__(self) -> str:
-        return f"{self.user} on {self.connection} as {self.role}"
-
-
 class OidcIdentity(models.Model):
     """Links a dbdeck user to one single-sign-on subject; SSO logins find users only through this."""
 

@@ -106,7 +106,6 @@ def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse
             messages.error(request, "A team needs at least one admin; promote someone else first.")
             return redirect("accounts:team", pk=team.pk)
         username = membership.user.username
-        membership.user.grants.filter(connection__team=team).delete()
         membership.delete()
         record("member.remove", request=request, team=team, target=username)
     messages.success(request, f"Removed {username}.")

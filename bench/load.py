@@ -59,7 +59,7 @@ import json
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
-from accounts.management.commands.bootstrap_demo import DEMO_TEAM
+from connections.management.commands.bootstrap_demo import DEMO_TEAM
 from accounts.models import Membership, Role, Team
 from connections.models import Connection
 team = Team.objects.get(name=DEMO_TEAM)

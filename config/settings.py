@@ -83,6 +83,8 @@ MIDDLEWARE = [
     # --- end auth ---
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Access errors from the permission helper answer 404 / 403 (accounts/access.py).
+    "accounts.middleware.AccessDeniedMiddleware",
     # Last, so it sees the lockout flag the login view left on the request (django-axes).
     "axes.middleware.AxesMiddleware",
 ]

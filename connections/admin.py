@@ -5,7 +5,7 @@ from django.http import HttpRequest
 
 from audit.record import record
 from connections.forms import OPTION_FIELDS, NewConnectionForm
-from connections.models import Connection
+from connections.models import Connection, ConnectionGrant
 
 
 class AdminConnectionForm(NewConnectionForm):
@@ -45,4 +45,20 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Connection) -> None:
         record("connection.delete", request=request, connection=obj, target=obj.name, via="admin")
+        super().delete_model(request, obj)
+
+
+@admin.register(ConnectionGrant)
+class ConnectionGrantAdmin(admin.ModelAdmin):
+    list_display = ["user", "connection", "role"]
+    list_filter = ["role"]
+
+    def save_model(self, request: HttpRequest, obj: ConnectionGrant, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        record(
+            "grant.set", request=request, connection=obj.connection, target=str(obj.user), role=obj.role, via="admin"
+        )
+
+    def delete_model(self, request: HttpRequest, obj: ConnectionGrant) -> None:
+        record("grant.remove", request=request, connection=obj.connection, target=str(obj.user), via="admin")
         super().delete_model(request, obj)

@@ -6,6 +6,7 @@ class ConnectionsConfig(AppConfig):
     name = "connections"
 
     def ready(self) -> None:
+        from connections import signals  # noqa: F401
         from connections.checks import engines_match_registry
 
         checks.register(engines_match_registry, checks.Tags.models)

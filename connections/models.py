@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.urls import reverse
 
+from accounts.models import Role
 from connections import crypto, policy
 from connections.engines import ENGINES, Adapter, ConnectionParams, adapter_class, choices
 
@@ -181,7 +182,7 @@ class Connection(models.Model):
         written in each team's trail.
         """
         from accounts.access import team_role
-        from accounts.models import ConnectionGrant, Membership, Role
+        from accounts.models import Membership
         from audit.record import record
 
         source = self.team
@@ -218,3 +219,20 @@ class Connection(models.Model):
                     "connection.move", request=request, actor=by, team=side, connection=self, target=self.name, **detail
                 )
         return dropped
+
+
+class ConnectionGrant(models.Model):
+    """Narrows or widens one member's role on one connection of their team."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants")
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="grants")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # The table the accounts app created; the model moved here without moving any data.
+        db_table = "accounts_connectiongrant"
+        constraints = [models.UniqueConstraint(fields=["user", "connection"], name="one_grant_per_connection")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.connection} as {self.role}"

@@ -11,9 +11,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.access import connections_for, get_connection_for, team_role, teams_for
-from accounts.models import ConnectionGrant, Membership, Role
+from accounts.access import team_role, teams_for
+from accounts.models import Membership, Role
 from audit.record import record
+from connections.access import connections_for, get_connection_for
 from connections.forms import (
     ConnectionForm,
     DeleteConnectionForm,
@@ -21,7 +22,7 @@ from connections.forms import (
     MoveConnectionForm,
     NewConnectionForm,
 )
-from connections.models import Connection
+from connections.models import Connection, ConnectionGrant
 from connections.probe import CheckResult, probe, probe_and_store
 
 
@@ -77,15 +78,14 @@ def connection_create(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("secret", "readonly_secret")
 @login_required
 def connection_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    connection = get_connection_for(request.user, pk, need=Role.ADMIN)
+    connection = get_connection_for(request.user, pk, need=Role.ADMIN).connection
     form = ConnectionForm(request.POST or None, instance=connection)
     return _save_or_test(request, form, connection)
 
 
 @login_required
 def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    connection = get_connection_for(request.user, pk)
-    role: Role = connection.role  # type: ignore[attr-defined]
+    connection, role = get_connection_for(request.user, pk)
     ctx: dict[str, object] = {"connection": connection, "role": role, "is_admin": role.allows(Role.ADMIN)}
     team_admin = team_role(request.user, connection.team)
     ctx["is_team_admin"] = team_admin is not None and team_admin.allows(Role.ADMIN)
@@ -98,8 +98,7 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def connection_test(request: HttpRequest, pk: int) -> HttpResponse:
-    connection = get_connection_for(request.user, pk)
-    role: Role = connection.role  # type: ignore[attr-defined]
+    connection, role = get_connection_for(request.user, pk)
     result = probe_and_store(connection, read_only=not role.allows(Role.EDITOR))
     record("connection.check", request=request, connection=connection, target=connection.name, ok=result.ok)
     if request.htmx:
@@ -110,7 +109,7 @@ def connection_test(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def connection_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    connection = get_connection_for(request.user, pk, need=Role.ADMIN)
+    connection = get_connection_for(request.user, pk, need=Role.ADMIN).connection
     form = DeleteConnectionForm(request.POST or None, connection=connection)
     if request.method == "POST" and form.is_valid():
         record("connection.delete", request=request, connection=connection, target=connection.name)
@@ -124,7 +123,7 @@ def connection_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def connection_move(request: HttpRequest, pk: int) -> HttpResponse:
     """Move a connection to another team: admin of both teams by team role, name typed to confirm."""
-    connection = get_connection_for(request.user, pk, need=Role.ADMIN)
+    connection = get_connection_for(request.user, pk, need=Role.ADMIN).connection
     source_role = team_role(request.user, connection.team)
     if source_role is None or not source_role.allows(Role.ADMIN):
         raise PermissionDenied(
@@ -147,7 +146,7 @@ def connection_move(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def connection_grant(request: HttpRequest, pk: int) -> HttpResponse:
-    connection = get_connection_for(request.user, pk, need=Role.ADMIN)
+    connection = get_connection_for(request.user, pk, need=Role.ADMIN).connection
     form = GrantForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Enter a username and a role.")

@@ -8,16 +8,18 @@ from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils import timezone
 
-from accounts.access import get_connection_for
+from accounts.access import AccessDenied
 from accounts.models import Role
 from audit.record import record
+from connections.access import get_connection_for
 from connections.engines import EngineError
 from connections.engines.browse import TableBrowsing
-from explorer import params
 from explorer.export import FormulaGuard, csv_lines, insert_lines, json_lines
+from explorer.forms import GridForm
 from explorer.models import Export, ExportFormat, ExportStatus
 
 log = logging.getLogger(__name__)
@@ -39,9 +41,11 @@ def run_export(export_id: int) -> str:
     path = export_path(export)
     try:
         # The task re-checks scope: a user removed from the team since queueing gets nothing.
-        connection = get_connection_for(export.user, export.connection_id)
-        role: Role = connection.role  # type: ignore[attr-defined]
-        request = params.page_request(QueryDict(export.state))
+        connection, role = get_connection_for(export.user, export.connection_id)
+    except AccessDenied as exc:
+        return _access_removed(export, exc)
+    try:
+        request = GridForm(QueryDict(export.state)).valid().page_request()
         adapter = connection.adapter(read_only=not role.allows(Role.EDITOR))
         with adapter:
             browsing = adapter.get(TableBrowsing)
@@ -96,6 +100,8 @@ def run_export(export_id: int) -> str:
         return "done"
     except EngineError as exc:
         message = exc.message
+    except ValidationError as exc:  # the grid state it was queued with no longer parses
+        message = " ".join(exc.messages)
     except Exception:
         log.exception("export %s failed", export_id)
         message = "The export failed unexpectedly; the worker log has details."
@@ -104,3 +110,27 @@ def run_export(export_id: int) -> str:
         status=ExportStatus.FAILED, error=message[:500], finished_at=timezone.now()
     )
     return "failed"
+
+
+ACCESS_REMOVED = (
+    "Access removed: {user} can no longer read this connection, so the export stopped before reading any data. "
+    "Ask a team admin for access, then start the export again."
+)
+
+
+def _access_removed(export: Export, exc: AccessDenied) -> str:
+    """Fail the job with a message and an audit event; the worker log gets no traceback for this."""
+    message = ACCESS_REMOVED.format(user=export.user.get_username())
+    export_path(export).unlink(missing_ok=True)
+    Export.objects.filter(pk=export.pk).update(
+        status=ExportStatus.FAILED, error=message[:500], finished_at=timezone.now()
+    )
+    record(
+        "data.export.denied",
+        actor=export.user,
+        connection=export.connection,
+        target=f"{export.namespace}.{export.obj}",
+        reason=exc.message,
+    )
+    log.info("export %s stopped: access removed for %s", export.pk, export.user.get_username())
+    return "access removed"

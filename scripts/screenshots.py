@@ -34,13 +34,13 @@ FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-DEMO_CONNECTION = "Demo shop (SQLite)"  # accounts/management/commands/bootstrap_demo.py
+DEMO_CONNECTION = "Demo shop (SQLite)"  # connections/management/commands/bootstrap_demo.py
 VIEWER = "screenshots"
 # Reads the password from the environment, so it never appears in a command line.
 ADD_VIEWER = f"""
 import os
 from django.contrib.auth.models import User
-from accounts.management.commands.bootstrap_demo import DEMO_TEAM
+from connections.management.commands.bootstrap_demo import DEMO_TEAM
 from accounts.models import Membership, Role, Team
 user, _ = User.objects.get_or_create(username={VIEWER!r})
 user.set_password(os.environ["DBDECK_SCREENSHOT_PASSWORD"])

@@ -25,7 +25,7 @@ def test_the_screenshot_script_saves_the_filtered_orders_grid_of_a_running_app(
     transactional_db: Any,
     process_watcher: ProcessWatcher,
 ) -> None:
-    from accounts.management.commands.bootstrap_demo import DEMO_CONNECTION as demo_name
+    from connections.management.commands.bootstrap_demo import DEMO_CONNECTION as demo_name
 
     # The script finds the demo connection by the name bootstrap_demo gives it.
     assert f'DEMO_CONNECTION = "{demo_name}"' in (ROOT / "scripts" / "screenshots.py").read_text()

@@ -6,9 +6,16 @@ from typing import Any
 from django import template
 from django.utils.safestring import mark_safe
 
+from explorer import params
 from explorer.cells import Cell, cell
 
 register = template.Library()
+
+
+@register.simple_tag
+def explorer_url(view: str, pk: int, **query: Any) -> str:
+    """An explorer page's URL, its query string built by QueryDict: {% explorer_url 'explorer:key' pk ns=ns key=k %}."""
+    return params.link(view, pk, **query)
 
 
 @register.filter
@@ -69,11 +76,13 @@ def grid_rows(rows: Any, record_base: str) -> str:
     """The grid's <tr>s, built in Python: the template engine is slow at 100 x N cells.
 
     Every value and URL is escaped with html.escape(quote=True) before the result is
-    marked safe; the only unescaped parts are this function's own literals.
+    marked safe; the only unescaped parts are this function's own literals. `record_base`
+    is the row page's URL ending in "key=" (built by QueryDict); a row's key token is
+    URL-safe base64, so it is appended as it is.
     """
     base = escape(record_base)
     out = []
     for row in rows:
-        link = f'<a href="{base}&amp;key={escape(row["key"])}" title="Open">›</a>' if row["key"] else ""
+        link = f'<a href="{base}{escape(row["key"])}" title="Open">›</a>' if row["key"] else ""
         out.append(f'<tr><td class="rowlink">{link}</td>{_cells_html(row["cells"])}</tr>')
     return mark_safe("".join(out))  # noqa: S308 - built from escaped values only

@@ -1,4 +1,4 @@
-"""What every explorer view shares: opening the engine for a role, errors, confirmation."""
+"""What every explorer view shares: opening the engine for a role, and errors as pages."""
 
 from __future__ import annotations
 
@@ -12,35 +12,22 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.access import get_connection_for
 from accounts.models import Role
 from config.headers import same_origin_referrer
+from connections.access import Access, get_connection_for
 from connections.engines import Adapter, EngineError
 from connections.engines.base import Capability
 from connections.models import Connection
 from explorer import pool
-from explorer.numbers import BadNumber
 
 log = logging.getLogger(__name__)
 STATUS_FOR_KIND = {"config": 400, "permission": 403, "database": 404}
 
 
-class ConfirmationNeeded(Exception):
-    """A write on a production connection without the typed confirmation."""
-
-
-def role_of(connection: Connection) -> Role:
-    return connection.role  # type: ignore[attr-defined,no-any-return]
-
-
-def can_write(connection: Connection) -> bool:
-    return role_of(connection).allows(Role.EDITOR)
-
-
 @contextmanager
-def engine(connection: Connection) -> Iterator[Adapter]:
+def engine(access: Access) -> Iterator[Adapter]:
     """An adapter for the connection; viewers get the read-only credential and session."""
-    with pool.checkout(connection, read_only=not can_write(connection)) as adapter:
+    with pool.checkout(access.connection, read_only=not access.can_write) as adapter:
         yield adapter
 
 
@@ -57,30 +44,24 @@ def require(adapter: Adapter, capability: type[C]) -> C:
     return found
 
 
-def require_confirmation(request: HttpRequest, connection: Connection) -> None:
-    if connection.production and request.POST.get("confirm", "") != connection.name:
-        raise ConfirmationNeeded(
-            f"“{connection.name}” is a production connection: type its name to confirm this change."
-        )
-
-
 def explorer_view(need: Role = Role.VIEWER) -> Callable[..., Callable[..., HttpResponse]]:
-    """Look up the connection through the permission helper and turn engine errors into pages."""
+    """Look up the connection and role through the permission helper; turn refusals into pages.
+
+    The view is called as `view(request, access, ...)`. An access error propagates (404 / 403);
+    an engine error answers by its kind, a form that did not validate (ValidationError) with 400.
+    """
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
-            connection = get_connection_for(request.user, pk, need=need)
+            access = get_connection_for(request.user, pk, need=need)
+            connection = access.connection
             try:
-                return view(request, connection, *args, **kwargs)
+                return view(request, access, *args, **kwargs)
             except EngineError as exc:
                 return error_page(request, connection, exc.message, STATUS_FOR_KIND.get(exc.kind, 502))
-            except ConfirmationNeeded as exc:
-                return error_page(request, connection, str(exc), 400)
             except ValidationError as exc:
                 return error_page(request, connection, " ".join(exc.messages), 400)
-            except BadNumber as exc:
-                return error_page(request, connection, str(exc), 400)
 
         return wrapper
 

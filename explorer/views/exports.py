@@ -7,13 +7,15 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
-from connections.engines import EngineError
+from connections.access import Access
 from connections.engines.browse import TableBrowsing
 from connections.models import Connection
-from explorer import numbers, params
+from explorer import params
+from explorer.forms import ExportForm, GridForm
 from explorer.models import Export, ExportFormat, ExportStatus
 from explorer.tasks import export_path, run_export
 from explorer.views.common import engine, explorer_view, require
@@ -26,45 +28,38 @@ def _max_rows_setting() -> int:
 @login_required
 @require_http_methods(["GET", "POST"])
 @explorer_view()
-def export_start(request: HttpRequest, connection: Connection) -> HttpResponse:
-    ns, obj = request.GET.get("ns", ""), request.GET.get("obj", "")
-    if not obj:
-        raise EngineError("Choose a table or collection to export.", kind="config")
-    with engine(connection) as adapter:
+def export_start(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
+    grid = GridForm(request.GET, need_object=True).valid()
+    ns, obj = grid.cleaned_data["ns"] or "", grid.cleaned_data["obj"]
+    with engine(access) as adapter:
         browsing = require(adapter, TableBrowsing)
         formats = [f for f in ExportFormat if f != ExportFormat.SQL or browsing.exports_sql]
-        if request.method == "POST":
-            fmt = request.POST.get("format", "csv")
-            if fmt not in [f.value for f in formats]:
-                raise EngineError("Choose CSV, JSON lines or (for SQL engines) INSERT statements.", kind="config")
-            most = _max_rows_setting()
-            cap = min(numbers.parse_int_or(request.POST.get("max_rows"), most, name="row limit", minimum=1), most)
-            state = params.without_paging(request.GET).lstrip("?")
-            # Neutralising formulas is the default; raw is an explicit choice for machine readers.
-            csv_raw = fmt == ExportFormat.CSV and request.POST.get("csv_mode") == "raw"
-            export = Export.objects.create(
-                connection=connection,
-                user=request.user,
-                namespace=ns,
-                obj=obj,
-                state=state,
-                format=fmt,
-                max_rows=cap,
-                csv_raw=csv_raw,
-            )
-            transaction.on_commit(lambda: run_export.delay(export.pk))
-            return redirect(export)
+    data = request.POST if request.method == "POST" else None
+    form = ExportForm(data, formats=[f.value for f in formats], most=_max_rows_setting())
+    if form.is_valid():
+        export = Export.objects.create(
+            connection=connection,
+            user=request.user,
+            namespace=ns,
+            obj=obj,
+            state=params.changed(request.GET, after=None, before=None).urlencode(),
+            format=form.cleaned_data["format"],
+            max_rows=form.cleaned_data["max_rows"],
+            csv_raw=form.cleaned_data["csv_raw"],
+        )
+        transaction.on_commit(lambda: run_export.delay(export.pk))
+        return redirect(export)
     ctx = {
         "connection": connection,
         "ns": ns,
         "obj": obj,
+        "form": form,
         "formats": formats,
         "max_rows": _max_rows_setting(),
-        "grid_url": params.link("explorer:browse", connection.pk, ns=ns, obj=obj)
-        + "&"
-        + params.without_paging(request.GET).lstrip("?"),
+        "grid_url": reverse("explorer:browse", args=[connection.pk]) + params.without_paging(request.GET),
     }
-    return render(request, "explorer/export.html", ctx)
+    return render(request, "explorer/export.html", ctx, status=400 if form.errors else 200)
 
 
 def _own_export(request: HttpRequest, connection: Connection, export_pk: int) -> Export:
@@ -76,7 +71,8 @@ def _own_export(request: HttpRequest, connection: Connection, export_pk: int) ->
 
 @login_required
 @explorer_view()
-def export_status(request: HttpRequest, connection: Connection, export_pk: int) -> HttpResponse:
+def export_status(request: HttpRequest, access: Access, export_pk: int) -> HttpResponse:
+    connection = access.connection
     export = _own_export(request, connection, export_pk)
     ctx = {"connection": connection, "export": export}
     if request.htmx:
@@ -91,7 +87,8 @@ def export_status(request: HttpRequest, connection: Connection, export_pk: int) 
 
 @login_required
 @explorer_view()
-def export_download(request: HttpRequest, connection: Connection, export_pk: int) -> HttpResponse:
+def export_download(request: HttpRequest, access: Access, export_pk: int) -> HttpResponse:
+    connection = access.connection
     export = _own_export(request, connection, export_pk)
     path = export_path(export)
     if export.status != ExportStatus.DONE or not path.exists():

@@ -12,34 +12,26 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
 from audit.record import record
-from connections.engines import EngineError
+from connections.access import Access
 from connections.engines.browse import KeyBrowsing
-from connections.models import Connection
-from explorer import numbers, params
-from explorer.views.common import can_write, engine, explorer_view, require, require_confirmation
-
-REDIS_TYPES = ["", "string", "hash", "list", "set", "zset", "stream", "ReJSON-RL"]
-MAX_VALUE_BYTES = 10_000_000
+from explorer import params
+from explorer.forms import REDIS_TYPES, KeyEditForm, KeyForm, KeyTreeForm
+from explorer.views.common import engine, explorer_view, require
 
 
-def _db(request: HttpRequest) -> int:
-    raw = request.GET.get("ns") or request.POST.get("ns") or "0"
-    return numbers.parse_int(raw, name="Redis database (a small number such as 0)", maximum=10_000)
-
-
-def key_tree(request: HttpRequest, connection: Connection, keys: KeyBrowsing) -> HttpResponse:
-    db = _db(request)
-    separator = request.GET.get("sep", ":")[:8] or ":"
-    prefix = request.GET.get("prefix", "")
+def key_tree(request: HttpRequest, access: Access, keys: KeyBrowsing) -> HttpResponse:
+    connection = access.connection
+    scan = KeyTreeForm(request.GET).valid().cleaned_data
+    db, prefix = scan["ns"], scan["prefix"]
     listing = keys.scan_keys(
         db,
         prefix=prefix,
-        pattern=request.GET.get("pattern", "")[:1000],
-        type_filter=request.GET.get("type", "") if request.GET.get("type", "") in REDIS_TYPES else "",
-        cursor=request.GET.get("scan") or None,
-        separator=separator,
+        pattern=scan["pattern"],
+        type_filter=scan["type"],
+        cursor=scan["scan"],
+        separator=scan["sep"],
     )
-    crumbs = params.crumbs(prefix, separator, lambda acc: params.without_paging(request.GET, prefix=acc, scan=None))
+    crumbs = params.crumbs(prefix, scan["sep"], lambda acc: params.without_paging(request.GET, prefix=acc, scan=None))
     ctx = {
         "connection": connection,
         "style": "keys",
@@ -49,7 +41,7 @@ def key_tree(request: HttpRequest, connection: Connection, keys: KeyBrowsing) ->
         "prefix": prefix,
         "crumbs": crumbs,
         "types": REDIS_TYPES,
-        "query": request.GET,
+        "scan": scan,
         "more_url": params.state(request.GET, scan=listing.next_cursor) if listing.next_cursor else "",
     }
     return render(request, "explorer/keys.html", ctx)
@@ -58,12 +50,14 @@ def key_tree(request: HttpRequest, connection: Connection, keys: KeyBrowsing) ->
 @login_required
 @require_GET
 @explorer_view()
-def key_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
-    db = _db(request)
-    with engine(connection) as adapter:
+def key_detail(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
+    form = KeyForm(request.GET).valid().cleaned_data
+    db, key_text = form["ns"], form["key"]
+    with engine(access) as adapter:
         keys = require(adapter, KeyBrowsing)
-        key = keys.unescape_key(request.GET.get("key", ""))
-        value = keys.key_value(db, key, cursor=request.GET.get("cursor") or None)
+        key = keys.unescape_key(key_text)
+        value = keys.key_value(db, key, cursor=form["cursor"])
     if value is None:
         return render(
             request,
@@ -79,8 +73,8 @@ def key_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
         "connection": connection,
         "ns": str(db),
         "value": value,
-        "key_text": request.GET.get("key", ""),
-        "can_write": can_write(connection),
+        "key_text": key_text,
+        "can_write": access.can_write,
         "more_url": params.state(request.GET, cursor=value.next_cursor) if value.next_cursor else "",
         "tree_url": params.link("explorer:browse", connection.pk, ns=db),
     }
@@ -90,25 +84,19 @@ def key_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
 @login_required
 @require_POST
 @explorer_view(need=Role.EDITOR)
-def key_edit(request: HttpRequest, connection: Connection) -> HttpResponse:
+def key_edit(request: HttpRequest, access: Access) -> HttpResponse:
     """One form posts here with `action`; every change is audited with before and after."""
-    db = _db(request)
-    require_confirmation(request, connection)
-    action = request.POST.get("action", "")
-    key_text = request.POST.get("key", "")
-    form = request.POST
-    for name in ("value", "field", "member"):
-        if len(form.get(name, "")) > MAX_VALUE_BYTES:
-            raise EngineError("Values over 10 MB are not edited here.", kind="config")
-    with engine(connection) as adapter:
+    connection = access.connection
+    form = KeyEditForm(request.POST, connection=connection).valid().cleaned_data
+    db, action, key_text, ttl = form["ns"], form["action"], form["key"], form["ttl"]
+    with engine(access) as adapter:
         keys = require(adapter, KeyBrowsing)
         key = keys.unescape_key(key_text)
-        ttl = numbers.parse_int_or_none(form.get("ttl"), name="time to live (seconds)")
         detail: dict[str, Any]
         if action == "set":
-            detail = keys.set_string(db, key, form.get("value", ""), ttl=ttl)
+            detail = keys.set_string(db, key, form["value"], ttl=ttl)
         elif action == "rename":
-            new_key = keys.unescape_key(form.get("new_key", ""))
+            new_key = keys.unescape_key(form["new_key"])
             detail = keys.rename_key(db, key, new_key)
             key_text = keys.escape_key(new_key)
         elif action == "expire":
@@ -120,14 +108,8 @@ def key_edit(request: HttpRequest, connection: Connection) -> HttpResponse:
             return redirect(params.link("explorer:browse", connection.pk, ns=db))
         else:
             detail = keys.edit_member(
-                db,
-                key,
-                action,
-                field=form.get("field", ""),
-                value=form.get("value", ""),
-                score=numbers.parse_float_or_none(form.get("score"), name="score"),
-                index=numbers.parse_int_or_none(form.get("index"), name="list index"),
+                db, key, action, field=form["field"], value=form["value"], score=form["score"], index=form["index"]
             )
-    record(f"data.redis.{action[:40]}", request=request, connection=connection, target=key_text, db=db, **detail)
+    record(f"data.redis.{action}", request=request, connection=connection, target=key_text, db=db, **detail)
     messages.success(request, "Saved.")
     return redirect(params.link("explorer:key", connection.pk, ns=db, key=key_text))

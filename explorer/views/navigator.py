@@ -8,22 +8,24 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from audit.record import record
+from connections.access import Access
 from connections.engines import cursor
 from connections.engines.browse import FILTER_OPS, KeyBrowsing, ObjectBrowsing, PageRequest, TableBrowsing, TableInfo
-from connections.models import Connection
 from explorer import catalog, params
+from explorer.forms import PAGE_SIZES, GridForm
 from explorer.views import keys, objects
-from explorer.views.common import can_write, engine, explorer_view, require
+from explorer.views.common import engine, explorer_view, require
 
 
-def _grid_context(
-    request: HttpRequest, connection: Connection, browsing: TableBrowsing, ns: str, obj: str
-) -> dict[str, Any]:
+def _grid_context(request: HttpRequest, access: Access, browsing: TableBrowsing, grid: GridForm) -> dict[str, Any]:
+    connection = access.connection
+    ns, obj = grid.cleaned_data["ns"] or "", grid.cleaned_data["obj"]
     info: TableInfo = catalog.describe(connection, browsing, ns, obj)
-    preq: PageRequest = params.page_request(request.GET)
+    preq: PageRequest = grid.page_request()
     page = catalog.page(connection, browsing, ns, obj, preq)
     shown = [c for c in info.columns if not preq.columns or c.name in preq.columns]
     query = request.GET
@@ -35,11 +37,13 @@ def _grid_context(
             {"cells": row, "key": cursor.encode(key) if key else ""}
             for row, key in zip(page.rows, page.keys, strict=False)
         ],
-        "record_base": params.link("explorer:record", connection.pk, ns=ns, obj=obj),
+        # Ends in "key=": each row appends its token, which is URL-safe base64 by construction.
+        "record_base": params.link("explorer:record", connection.pk, ns=ns, obj=obj, key=""),
         "all_columns": info.columns,
         "shown_columns": [c.name for c in shown],
         "filters": list(preq.filters) + [None],
         "ops": FILTER_OPS,
+        "page_sizes": PAGE_SIZES,
         "next_url": params.state(query, after=page.next_cursor, before=None) if page.next_cursor else "",
         "prev_url": params.state(query, before=page.prev_cursor, after=None) if page.prev_cursor else "",
         "first_url": params.without_paging(query) if preq.cursor else "",
@@ -51,23 +55,24 @@ def _grid_context(
         },
         "count_url": reverse("explorer:count", args=[connection.pk]) + params.without_paging(query),
         "export_url": reverse("explorer:export", args=[connection.pk]) + params.without_paging(query),
-        "new_url": reverse("explorer:record_new", args=[connection.pk]) + params.state(query, after=None, before=None),
-        "can_write": can_write(connection) and info.editable,
+        "new_url": reverse("explorer:record_new", args=[connection.pk]) + params.without_paging(query),
+        "can_write": access.can_write and info.editable,
     }
 
 
 @login_required
 @require_GET
 @explorer_view()
-def browse(request: HttpRequest, connection: Connection) -> HttpResponse:
-    with engine(connection) as adapter:
+def browse(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
+    with engine(access) as adapter:
         if key_store := adapter.get(KeyBrowsing):
-            return keys.key_tree(request, connection, key_store)
+            return keys.key_tree(request, access, key_store)
         if object_store := adapter.get(ObjectBrowsing):
-            return objects.listing(request, connection, object_store)
+            return objects.listing(request, access, object_store)
         browsing = require(adapter, TableBrowsing)
-        ns = request.GET.get("ns")
-        obj = request.GET.get("obj")
+        grid = GridForm(request.GET).valid()
+        ns, obj = grid.cleaned_data["ns"], grid.cleaned_data["obj"]
         ctx: dict[str, Any] = {"connection": connection, "ns": ns, "obj": obj, "documents": browsing.documents}
         if ns is None:
             namespaces = browsing.namespaces()
@@ -80,23 +85,30 @@ def browse(request: HttpRequest, connection: Connection) -> HttpResponse:
         if not obj:
             ctx["listing"] = browsing.objects(ns)
             return render(request, "explorer/browse.html", ctx)
-        ctx.update(_grid_context(request, connection, browsing, ns, obj))
-    if request.htmx and request.htmx.target == "grid":
-        return render(request, "explorer/browse.html#grid", ctx)
-    return render(request, "explorer/browse.html", ctx)
+        ctx.update(_grid_context(request, access, browsing, grid))
+    if request.htmx and not request.htmx.history_restore_request:
+        # A pager or sort link swapped the grid in place (hx-target="#grid"); the URL was pushed.
+        response = render(request, "explorer/browse.html#grid", ctx)
+    else:
+        response = render(request, "explorer/browse.html", ctx)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required
 @require_GET
 @explorer_view()
-def count(request: HttpRequest, connection: Connection) -> HttpResponse:
+def count(request: HttpRequest, access: Access) -> HttpResponse:
     """The exact count, only when asked, under the statement timeout."""
-    ns, obj = request.GET.get("ns", ""), request.GET.get("obj", "")
-    preq = params.page_request(request.GET)
-    with engine(connection) as adapter:
+    connection = access.connection
+    grid = GridForm(request.GET, need_object=True).valid()
+    ns, obj = grid.cleaned_data["ns"] or "", grid.cleaned_data["obj"]
+    preq = grid.page_request()
+    with engine(access) as adapter:
         total = require(adapter, TableBrowsing).count_exact(ns, obj, preq)
     record("query.count", request=request, connection=connection, target=f"{ns}.{obj}", filters=len(preq.filters))
     ctx = {"total": total, "connection": connection}
     if request.htmx:
         return render(request, "explorer/browse.html#exact-count", ctx)
-    return render(request, "explorer/count.html", {**ctx, "ns": ns, "obj": obj})
+    grid_url = params.link("explorer:browse", connection.pk, ns=ns, obj=obj)
+    return render(request, "explorer/count.html", {**ctx, "ns": ns, "obj": obj, "grid_url": grid_url})

@@ -12,25 +12,24 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
 from audit.record import record
-from connections.engines import EngineError
+from connections.access import Access
 from connections.engines.browse import ObjectBrowsing
-from connections.models import Connection
-from explorer import numbers, params
-from explorer.views.common import can_write, engine, explorer_view, require, require_confirmation
+from explorer import params
+from explorer.forms import MAX_PRESIGN_SECONDS, BucketForm, ObjectDeleteForm, ObjectForm, PresignForm, UploadForm
+from explorer.views.common import engine, explorer_view, require
 
-MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # S3's own limit for SigV4
 PRESIGN_CHOICES = [(300, "5 minutes"), (3600, "1 hour"), (86400, "1 day"), (MAX_PRESIGN_SECONDS, "7 days")]
-MAX_UPLOAD_BYTES = 5 * 1024**3
 
 
-def listing(request: HttpRequest, connection: Connection, store: ObjectBrowsing) -> HttpResponse:
-    bucket = request.GET.get("ns")
+def listing(request: HttpRequest, access: Access, store: ObjectBrowsing) -> HttpResponse:
+    connection = access.connection
+    form = BucketForm(request.GET).valid().cleaned_data
+    bucket, prefix = form["ns"], form["prefix"]
     ctx: dict[str, Any] = {"connection": connection, "style": "objects", "ns": bucket}
     if not bucket:
         ctx["namespaces"] = store.namespaces()
         return render(request, "explorer/objects.html", ctx)
-    prefix = request.GET.get("prefix", "")
-    result = store.list_objects(bucket, prefix=prefix, token=request.GET.get("token") or None)
+    result = store.list_objects(bucket, prefix=prefix, token=form["token"] or None)
     crumbs = params.crumbs(
         prefix, "/", lambda acc: params.link("explorer:browse", connection.pk, ns=bucket, prefix=acc)
     )
@@ -40,26 +39,24 @@ def listing(request: HttpRequest, connection: Connection, store: ObjectBrowsing)
             "listing": result,
             "crumbs": crumbs,
             "more_url": params.state(request.GET, token=result.next_cursor) if result.next_cursor else "",
-            "can_write": can_write(connection),
+            "can_write": access.can_write,
         }
     )
     return render(request, "explorer/objects.html", ctx)
 
 
-def _object_target(request: HttpRequest) -> tuple[str, str]:
-    source = request.POST if request.method == "POST" else request.GET
-    bucket, key = source.get("ns", ""), source.get("key", "")
-    if not bucket or not key:
-        raise EngineError("Choose a bucket and an object first.", kind="config")
-    return bucket, key
+def _object(form: ObjectForm) -> tuple[str, str]:
+    data = form.valid().cleaned_data
+    return data["ns"], data["key"]
 
 
 @login_required
 @require_GET
 @explorer_view()
-def object_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
-    bucket, key = _object_target(request)
-    with engine(connection) as adapter:
+def object_detail(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
+    bucket, key = _object(ObjectForm(request.GET))
+    with engine(access) as adapter:
         store = require(adapter, ObjectBrowsing)
         meta = store.head_object(bucket, key)
     parent = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
@@ -67,7 +64,7 @@ def object_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
         "connection": connection,
         "ns": bucket,
         "meta": meta,
-        "can_write": can_write(connection),
+        "can_write": access.can_write,
         "presign_choices": PRESIGN_CHOICES,
         "parent_url": params.link("explorer:browse", connection.pk, ns=bucket, prefix=parent or None),
     }
@@ -77,9 +74,10 @@ def object_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
 @login_required
 @require_GET
 @explorer_view()
-def object_download(request: HttpRequest, connection: Connection) -> HttpResponse:
-    bucket, key = _object_target(request)
-    adapter = connection.adapter(read_only=not can_write(connection))
+def object_download(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
+    bucket, key = _object(ObjectForm(request.GET))
+    adapter = connection.adapter(read_only=not access.can_write)
     try:
         store = require(adapter, ObjectBrowsing)
         meta, chunks = store.open_object(bucket, key)
@@ -107,14 +105,12 @@ def object_download(request: HttpRequest, connection: Connection) -> HttpRespons
 @login_required
 @require_POST
 @explorer_view()
-def object_presign(request: HttpRequest, connection: Connection) -> HttpResponse:
-    bucket, key = _object_target(request)
-    # Longer than S3 allows is capped, not refused: the link simply lives as long as it may.
-    seconds = min(
-        numbers.parse_int_or(request.POST.get("expires"), 3600, name="link lifetime (seconds)", minimum=1),
-        MAX_PRESIGN_SECONDS,
-    )
-    with engine(connection) as adapter:
+def object_presign(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
+    form = PresignForm(request.POST).valid()
+    bucket, key = _object(form)
+    seconds = form.cleaned_data["expires"]
+    with engine(access) as adapter:
         store = require(adapter, ObjectBrowsing)
         url = store.presign(bucket, key, seconds)
     record("data.presign", request=request, connection=connection, target=f"{bucket}/{key}", expires=seconds)
@@ -127,17 +123,12 @@ def object_presign(request: HttpRequest, connection: Connection) -> HttpResponse
 @login_required
 @require_POST
 @explorer_view(need=Role.EDITOR)
-def object_upload(request: HttpRequest, connection: Connection) -> HttpResponse:
-    bucket = request.POST.get("ns", "")
-    prefix = request.POST.get("prefix", "")
-    upload = request.FILES.get("file")
-    if not bucket or upload is None:
-        raise EngineError("Choose a file to upload.", kind="config")
-    if upload.size and upload.size > MAX_UPLOAD_BYTES:
-        raise EngineError("Uploads over 5 GB are not supported from the browser.", kind="config")
-    require_confirmation(request, connection)
-    key = prefix + (request.POST.get("name") or upload.name or "upload")
-    with engine(connection) as adapter:
+def object_upload(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
+    form = UploadForm(request.POST, request.FILES, connection=connection).valid()
+    data = form.cleaned_data
+    bucket, prefix, upload, key = data["ns"], data["prefix"], data["file"], form.key
+    with engine(access) as adapter:
         store = require(adapter, ObjectBrowsing)
         store.put_object(bucket, key, upload, upload.size, upload.content_type or "application/octet-stream")
     record("data.upload", request=request, connection=connection, target=f"{bucket}/{key}", size=upload.size)
@@ -148,10 +139,10 @@ def object_upload(request: HttpRequest, connection: Connection) -> HttpResponse:
 @login_required
 @require_POST
 @explorer_view(need=Role.EDITOR)
-def object_delete(request: HttpRequest, connection: Connection) -> HttpResponse:
-    bucket, key = _object_target(request)
-    require_confirmation(request, connection)
-    with engine(connection) as adapter:
+def object_delete(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
+    bucket, key = _object(ObjectDeleteForm(request.POST, connection=connection))
+    with engine(access) as adapter:
         store = require(adapter, ObjectBrowsing)
         meta = store.head_object(bucket, key)
         store.delete_object(bucket, key)

@@ -12,47 +12,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
 from audit.record import record
+from connections.access import Access
 from connections.engines import EngineError, cursor
 from connections.engines.browse import TableBrowsing, TableInfo
 from connections.models import Connection
 from explorer import catalog, params
-from explorer.views.common import can_write, engine, explorer_view, require, require_confirmation
-
-MAX_VALUE_CHARS = 10_000_000
-
-
-def _key(request: HttpRequest) -> dict[str, Any]:
-    token = request.GET.get("key") or request.POST.get("key") or ""
-    if not token:
-        raise EngineError("This link does not name a row; open it from the grid again.", kind="config")
-    key: dict[str, Any] = cursor.decode(token, shape=cursor.KEY)
-    return key
-
-
-def _target(request: HttpRequest) -> tuple[str, str]:
-    ns, obj = request.GET.get("ns", ""), request.GET.get("obj", "")
-    if not obj:
-        raise EngineError("Choose a table or collection first.", kind="config")
-    return ns, obj
-
-
-def _submitted_values(request: HttpRequest, info: TableInfo) -> dict[str, Any]:
-    """Form fields `v:<column>`, with `null:<column>` ticked meaning NULL; unsent columns are left alone."""
-    if info.key_kind == "document":
-        text = request.POST.get("document", "")
-        if len(text) > MAX_VALUE_CHARS:
-            raise EngineError("That document is larger than 10 MB; dbdeck does not edit documents that big.", "config")
-        return {"document": text}
-    values: dict[str, Any] = {}
-    for column in info.columns:
-        if request.POST.get(f"null:{column.name}"):
-            values[column.name] = None
-        elif f"v:{column.name}" in request.POST:
-            value = request.POST[f"v:{column.name}"]
-            if len(value) > MAX_VALUE_CHARS:
-                raise EngineError(f"The value for {column.name!r} is larger than 10 MB.", kind="config")
-            values[column.name] = value
-    return values
+from explorer.forms import ConfirmedForm, RowForm, RowKeyForm, RowValuesForm
+from explorer.views.common import engine, explorer_view, require
 
 
 def _record_url(connection: Connection, ns: str, obj: str, key: dict[str, Any]) -> str:
@@ -66,17 +32,20 @@ def _grid_url(connection: Connection, ns: str, obj: str) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 @explorer_view()
-def record_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
-    ns, obj = _target(request)
-    key = _key(request)
-    with engine(connection) as adapter:
+def record_detail(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
+    target = RowForm(request.GET).valid().cleaned_data
+    ns, obj = target["ns"], target["obj"]
+    # The row page names its row in the URL; the edit form posts the key with the values.
+    key = RowKeyForm(request.POST if request.method == "POST" else request.GET).valid().cleaned_data["key"]
+    with engine(access) as adapter:
         browsing = require(adapter, TableBrowsing)
         info: TableInfo = catalog.describe(connection, browsing, ns, obj)
         if request.method == "POST":
-            if not can_write(connection):
+            if not access.can_write:
                 return HttpResponse("Editing needs the editor role.", status=403)
-            require_confirmation(request, connection)
-            before, after = browsing.update(ns, obj, key, _submitted_values(request, info))
+            form = RowValuesForm(request.POST, connection=connection, info=info).valid()
+            before, after = browsing.update(ns, obj, key, form.values())
             record(
                 "data.update",
                 request=request,
@@ -131,7 +100,7 @@ def record_detail(request: HttpRequest, connection: Connection) -> HttpResponse:
         "column_links": column_links,
         "referrers": referrers,
         "key_token": cursor.encode(key),
-        "can_write": can_write(connection) and info.editable,
+        "can_write": access.can_write and info.editable,
         "grid_url": _grid_url(connection, ns, obj),
     }
     return render(request, "explorer/record.html", ctx)
@@ -149,11 +118,13 @@ def _link_targets(info: TableInfo, links: dict[str, dict[str, Any]]) -> dict[str
 @login_required
 @require_POST
 @explorer_view(need=Role.EDITOR)
-def record_delete(request: HttpRequest, connection: Connection) -> HttpResponse:
-    ns, obj = _target(request)
-    key = _key(request)
-    require_confirmation(request, connection)
-    with engine(connection) as adapter:
+def record_delete(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
+    target = RowForm(request.GET).valid().cleaned_data
+    ns, obj = target["ns"], target["obj"]
+    key = RowKeyForm(request.POST).valid().cleaned_data["key"]
+    ConfirmedForm(request.POST, connection=connection).valid()
+    with engine(access) as adapter:
         browsing = require(adapter, TableBrowsing)
         before = browsing.delete(ns, obj, key)
     record("data.delete", request=request, connection=connection, target=f"{ns}.{obj}", key=key, before=before)
@@ -164,18 +135,17 @@ def record_delete(request: HttpRequest, connection: Connection) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @explorer_view(need=Role.EDITOR)
-def record_new(request: HttpRequest, connection: Connection) -> HttpResponse:
-    ns, obj = _target(request)
-    with engine(connection) as adapter:
+def record_new(request: HttpRequest, access: Access) -> HttpResponse:
+    connection = access.connection
+    target = RowForm(request.GET).valid().cleaned_data
+    ns, obj = target["ns"], target["obj"]
+    with engine(access) as adapter:
         browsing = require(adapter, TableBrowsing)
         info: TableInfo = catalog.describe(connection, browsing, ns, obj)
         if not info.editable:
             raise EngineError("Rows can only be added to tables with a key.", kind="config")
         if request.method == "POST":
-            require_confirmation(request, connection)
-            values = _submitted_values(request, info)
-            if info.key_kind != "document":
-                values = {k: v for k, v in values.items() if v != "" or request.POST.get(f"empty:{k}")}
+            values = RowValuesForm(request.POST, connection=connection, info=info, new=True).valid().values()
             key = browsing.insert(ns, obj, values)
             record("data.insert", request=request, connection=connection, target=f"{ns}.{obj}", key=key, after=values)
             messages.success(request, "Added.")

@@ -47,4 +47,10 @@
     var select = target.closest("[data-select-on-click]");
     if (select && typeof select.select === "function") select.select();
   }, true);
+  // htmx does not swap in error answers (4xx, 5xx); a link that failed in place is followed
+  // as a plain link instead, so the error page with its message is what the person sees.
+  document.addEventListener("htmx:responseError", function (event) {
+    var link = event.detail && event.detail.elt && event.detail.elt.closest("a[href]");
+    if (link && link.getAttribute("href") !== "#") window.location.assign(link.href);
+  });
 })();

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.access import get_connection_for
-from accounts.models import ConnectionGrant, Membership, Role
-from connections.models import Connection
+from accounts.models import Membership, Role
+from connections.access import get_connection_for
+from connections.models import Connection, ConnectionGrant
 from tests.fixtures import People, client_for
 
 
@@ -193,7 +193,7 @@ def test_pages_of_another_engine_family_explain_themselves(acme_sqlite: Connecti
 
 def test_a_grant_narrows_an_editor_to_viewer_on_one_connection(acme_sqlite: Connection, people: People) -> None:
     ConnectionGrant.objects.create(user=people.bob, connection=acme_sqlite, role=Role.VIEWER)
-    assert get_connection_for(people.bob, acme_sqlite.pk).role == Role.VIEWER  # type: ignore[attr-defined]
+    assert get_connection_for(people.bob, acme_sqlite.pk).role == Role.VIEWER
 
 
 def test_a_grant_widens_a_viewer_to_admin_on_one_connection(acme_sqlite: Connection, people: People) -> None:

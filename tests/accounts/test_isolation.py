@@ -14,10 +14,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from accounts.models import ConnectionGrant, Membership, Role, Team
+from accounts.models import Membership, Role, Team
 from audit.models import AuditEvent
 from audit.record import record
-from connections.models import Connection
+from connections.models import Connection, ConnectionGrant
 from tests.fixtures import People, client_for
 
 FORM = {"engine": "postgresql", "host": "127.0.0.1", "port": "5432", "database": "app", "username": "u"}

@@ -1,4 +1,4 @@
-"""In a real browser: browse the demo SQLite table, filter it, page forward and back, open a row."""
+"""In a real browser: browse the demo SQLite table, filter it, page in place and back, open a row."""
 
 from __future__ import annotations
 
@@ -52,3 +52,40 @@ def test_browse_filter_page_and_open_a_row_of_the_demo_database(
     assert page.locator("table.grid.record").is_visible()
     assert "shipped" in page.content()
     page.screenshot(path=str(artifacts / "explorer-row.png"), full_page=True)
+
+
+def test_next_swaps_the_grid_in_place_and_the_url_follows(
+    page: Any, live_server: Any, people: People, acme_sqlite_dir: Path, transactional_db: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    path = acme_sqlite_dir / "demo.sqlite3"
+    build_demo_sqlite(path, orders=500)
+    demo = Connection.objects.create(team=people.acme, name="Demo shop", engine="sqlite", database=str(path))
+    base = live_server.url
+    log_in(page, base, "carol")
+    grid = f"{base}/connections/{demo.pk}/browse/?ns=main&obj=orders&limit=25"
+    page.goto(grid)
+    rows = page.locator("table.grid.data tbody tr")
+    assert rows.count() == 25
+    first_row, first_text = rows.first.inner_text(), rows.first.text_content()
+    page.evaluate("window.stillTheSamePage = true")  # a full page load would forget this
+    swaps = []
+    page.on("request", lambda r: swaps.append(r.url) if r.headers.get("hx-request") == "true" else None)
+
+    with page.expect_response(lambda r: "after=" in r.url) as answer:
+        page.click("a[rel=next]")
+    assert "<html" not in answer.value.text() and 'id="grid"' in answer.value.text()  # only the partial came back
+    page.wait_for_url("**after=**")
+    rows.first.wait_for()
+    assert rows.first.inner_text() != first_row and rows.count() == 25
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert swaps and "limit=25" in swaps[0]
+    assert page.locator("nav.crumbs").count() == 1  # the partial replaced the grid, not the page inside it
+
+    # Back: htmx keeps no copy of the page in localStorage (historyCacheSize 0), so the browser loads it again.
+    page.go_back()
+    page.wait_for_function("window.stillTheSamePage === undefined")
+    page.wait_for_url(grid)
+    expect(rows.first).to_have_text(first_text)
+    assert page.evaluate("localStorage.getItem('htmx-history-cache')") is None

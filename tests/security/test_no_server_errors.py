@@ -40,12 +40,16 @@ SKIP_NAMESPACES = {"admin"}  # Django's own admin, superusers only
 DB = 6  # the Redis database this walk may scribble on
 
 
-def form_fields() -> set[str]:
-    from accounts import forms as account_forms
-    from connections import forms as connection_forms
+FORM_MODULES = {"accounts": "accounts.forms", "connections": "connections.forms", "explorer": "explorer.forms"}
+
+
+def form_fields(*apps: str) -> set[str]:
+    """Fields of every form class in the apps' forms modules (all of them when none is named)."""
+    import importlib
 
     names: set[str] = set()
-    for module in (account_forms, connection_forms):
+    for app in apps or FORM_MODULES:
+        module = importlib.import_module(FORM_MODULES[app])
         for value in vars(module).values():
             if isinstance(value, type) and hasattr(value, "base_fields"):
                 names.update(value.base_fields)
@@ -74,14 +78,14 @@ def names_in(path: Path) -> set[str]:
 
 
 def view_params(name: str) -> list[str]:
-    """The parameters the view behind `name` reads in its own module (plus the grid's), tried most often."""
+    """The parameters the view behind `name` reads in its own module (plus its app's forms), tried most often."""
     callback = next(p.callback for n, _, p in PATTERNS if n == name)
     module = Path(sys.modules[getattr(callback, "__module__", "")].__file__ or "")
     names = names_in(module) if module.is_file() else set()
     if "explorer" in module.parts:
-        names |= names_in(ROOT / "explorer" / "params.py")
+        names |= form_fields("explorer")  # explorer views read every parameter through explorer/forms.py
     if "connections" in module.parts or "accounts" in module.parts:
-        names |= form_fields()
+        names |= form_fields("accounts", "connections")
     return sorted(n for n in names if n and not n.endswith(":")) or PARAMS
 
 
