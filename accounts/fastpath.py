@@ -17,6 +17,8 @@ from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.db import connections, router
 from django.utils import timezone
 
+from config.plainsql import PlainRows
+
 
 class SessionStore(DbSessionStore):
     """django.contrib.sessions' database store, reading its row with one plain statement."""
@@ -43,43 +45,23 @@ class SessionStore(DbSessionStore):
 
 
 @cache
-def _user_select(db: str) -> tuple[str, list[str], list[tuple[int, Any, list[Any]]]]:
-    """The statement, the attribute names, and the backend's converters per column (as the ORM applies them)."""
-    model = get_user_model()
-    fields = list(model._meta.concrete_fields)
-    conn = connections[db]
-    qn = conn.ops.quote_name
-    columns = ", ".join(qn(f.column) for f in fields)
-    sql = f"SELECT {columns} FROM {qn(model._meta.db_table)} WHERE {qn(model._meta.pk.column)} = %s"
-    converters = []
-    for i, field in enumerate(fields):
-        col = field.get_col(model._meta.db_table)
-        found = conn.ops.get_db_converters(col) + col.get_db_converters(conn)
-        if found:
-            converters.append((i, col, found))
-    return sql, [f.attname for f in fields], converters
+def _users() -> tuple[PlainRows[Any], str]:
+    rows = PlainRows(get_user_model())
+    pk = rows.qn(rows.model._meta.pk.column)
+    return rows, f"SELECT {rows.columns('u')} FROM {rows.table} u WHERE u.{pk} = %s"
 
 
 class UserBackend(ModelBackend):
     """Django's ModelBackend; only `get_user`, run on every request, skips the query compiler."""
 
     def get_user(self, user_id: Any) -> Any:
-        model = get_user_model()
+        users, sql = _users()
         try:
-            pk = model._meta.pk.to_python(user_id)
+            pk = users.model._meta.pk.to_python(user_id)
         except Exception:  # noqa: BLE001 - a session holding a malformed id is no user
             return None
-        db = router.db_for_read(model)
-        conn = connections[db]
-        sql, names, converters = _user_select(db)
-        with conn.cursor() as cur:
-            cur.execute(sql, [pk])
-            row = cur.fetchone()
-        if row is None:
+        found = users.fetch(sql, [pk])
+        if not found:
             return None
-        values = list(row)
-        for i, col, funcs in converters:
-            for convert in funcs:
-                values[i] = convert(values[i], col, conn)
-        user = model.from_db(db, names, values)
+        user = users.build(found[0])
         return user if self.user_can_authenticate(user) else None

@@ -59,6 +59,14 @@ def get_item(mapping: Any, key: Any) -> Any:
 def _cells_html(values: Any) -> str:
     out = []
     for value in values:
+        kind = type(value)
+        # Most cells are printable text or numbers: written directly, without a Cell.
+        if kind is str and value and value.isprintable():
+            out.append(f'<td class="v-text">{escape(value)}</td>')
+            continue
+        if kind is int or kind is float:
+            out.append(f'<td class="v-number">{escape(str(value))}</td>')
+            continue
         c = cell(value)
         if c.cut:
             size = c.length if isinstance(c.length, int) else "?"
@@ -69,6 +77,65 @@ def _cells_html(values: Any) -> str:
         else:
             out.append(f'<td class="{c.css}">{escape(c.text)}</td>')
     return "".join(out)
+
+
+def _selected(flag: bool) -> str:
+    return " selected" if flag else ""
+
+
+@register.simple_tag
+def grid_head(columns: Any, sort_urls: dict[str, str], sort: str | None, descending: bool) -> str:
+    """The grid's header cells; each sorts by its column, as a plain link and in place with htmx.
+
+    Built in Python like grid_rows (the template engine costs a millisecond per page here);
+    every name and URL goes through html.escape(quote=True).
+    """
+    out = ["<th></th>"]
+    for name in columns:
+        url = sort_urls.get(name) or ""
+        href = escape(url or "#")
+        hx = f' hx-get="{escape(url)}"' if url else ""
+        arrow = (" ▼" if descending else " ▲") if sort == name else ""
+        label = escape(str(name))
+        out.append(f'<th><a href="{href}"{hx} title="Sort by {label}">{label}{arrow}</a></th>')
+    return mark_safe("".join(out))  # noqa: S308 - built from escaped values only
+
+
+@register.simple_tag
+def filter_rows(filters: Any, columns: Any, ops: dict[str, str]) -> str:
+    """One row of column / operator / value per filter, and an empty one to add another."""
+    out = []
+    for f in filters:
+        options = "".join(
+            f'<option value="{escape(c.name)}"{_selected(bool(f) and f.column == c.name)}>{escape(c.name)}</option>'
+            for c in columns
+        )
+        op_options = "".join(
+            f'<option value="{escape(op)}"{_selected(bool(f) and f.op == op)}>{escape(label)}</option>'
+            for op, label in ops.items()
+        )
+        value = escape(str(f.value)) if f else ""
+        out.append(
+            '<div class="filter-row">'
+            f'<select name="fc" aria-label="Column"><option value="">column…</option>{options}</select>'
+            f'<select name="fo" aria-label="Operator">{op_options}</select>'
+            f'<input name="fv" value="{value}" aria-label="Value" placeholder="value">'
+            "</div>"
+        )
+    return mark_safe("".join(out))  # noqa: S308 - built from escaped values only
+
+
+@register.simple_tag
+def column_picker(columns: Any, shown: Any) -> str:
+    """The checkboxes that choose which columns the grid shows."""
+    visible = set(shown)
+    return mark_safe(  # noqa: S308 - built from escaped values only
+        "".join(
+            f'<label class="colpick"><input type="checkbox" name="col" value="{escape(c.name)}"'
+            f"{' checked' if c.name in visible else ''}> {escape(c.name)}</label>"
+            for c in columns
+        )
+    )
 
 
 @register.simple_tag

@@ -21,6 +21,19 @@ from explorer.views import keys, objects
 from explorer.views.common import engine, explorer_view, require
 
 
+def _sort_urls(query: Any, info: TableInfo, preq: PageRequest) -> dict[str, str]:
+    """Each column's header link: sort by it (again: the other way), from the first page.
+
+    One QueryDict copy serves every column; only sort and desc change between them.
+    """
+    base = params.changed(query, after=None, before=None)
+    urls = {}
+    for c in info.columns:
+        params._put(base, {"sort": c.name, "desc": "1" if preq.sort == c.name and not preq.descending else None})
+        urls[c.name] = "?" + base.urlencode()
+    return urls
+
+
 def _grid_context(request: HttpRequest, access: Access, browsing: TableBrowsing, grid: GridForm) -> dict[str, Any]:
     connection = access.connection
     ns, obj = grid.cleaned_data["ns"] or "", grid.cleaned_data["obj"]
@@ -47,12 +60,7 @@ def _grid_context(request: HttpRequest, access: Access, browsing: TableBrowsing,
         "next_url": params.state(query, after=page.next_cursor, before=None) if page.next_cursor else "",
         "prev_url": params.state(query, before=page.prev_cursor, after=None) if page.prev_cursor else "",
         "first_url": params.without_paging(query) if preq.cursor else "",
-        "sort_urls": {
-            c.name: params.without_paging(
-                query, sort=c.name, desc="1" if preq.sort == c.name and not preq.descending else None
-            )
-            for c in info.columns
-        },
+        "sort_urls": _sort_urls(query, info, preq),
         "count_url": reverse("explorer:count", args=[connection.pk]) + params.without_paging(query),
         "export_url": reverse("explorer:export", args=[connection.pk]) + params.without_paging(query),
         "new_url": reverse("explorer:record_new", args=[connection.pk]) + params.without_paging(query),
