@@ -276,3 +276,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Alerts (config/notify.py): email through Django's mail settings; the console backend until SMTP is set.
+EMAIL_BACKEND = env.str("DBDECK_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("DBDECK_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("DBDECK_EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("DBDECK_EMAIL_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("DBDECK_EMAIL_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("DBDECK_EMAIL_TLS", default=False)
+EMAIL_TIMEOUT = env.int("DBDECK_EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DBDECK_EMAIL_FROM", default="dbdeck@localhost")
