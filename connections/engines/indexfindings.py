@@ -73,5 +73,5 @@ def index_name(table: str, columns: tuple[str, ...], limit: int = 63) -> str:
     raw = base.encode()
     if len(raw) <= limit:
         return base
-    digest = hashlib.sha1(raw).hexdigest()[:8]
+    digest = hashlib.sha256(raw).hexdigest()[:8]
     return raw[: limit - 9].decode(errors="ignore") + "_" + digest
