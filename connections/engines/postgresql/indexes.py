@@ -112,7 +112,8 @@ class PostgreSQLIndexTools(IndexTools):
         rows = self.adapter._execute(
             "SELECT relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0), n_live_tup, pg_relation_size(relid)"
             " FROM pg_stat_user_tables WHERE schemaname = %s AND seq_scan > 0 AND n_live_tup >= %s"
-            " AND seq_tup_read / seq_scan >= %s AND seq_scan > coalesce(idx_scan, 0) ORDER BY seq_tup_read DESC LIMIT 50",
+            " AND seq_tup_read / seq_scan >= %s AND seq_scan > coalesce(idx_scan, 0)"
+            " ORDER BY seq_tup_read DESC LIMIT 50",
             [ns, HEAVY_SCAN_ROWS, HEAVY_SCAN_ROWS],
         )
         self.adapter._rollback()
@@ -143,7 +144,8 @@ class PostgreSQLIndexTools(IndexTools):
             raise EngineError("Choose at least one column for the index.", kind="config")
         name = index_name(obj, columns)
         cols = ", ".join(self._q(c) for c in columns)
-        sql = f"CREATE {'UNIQUE ' if unique else ''}INDEX CONCURRENTLY {self._q(name)} ON {self._q(ns)}.{self._q(obj)} ({cols})"
+        kind = "UNIQUE INDEX" if unique else "INDEX"
+        sql = f"CREATE {kind} CONCURRENTLY {self._q(name)} ON {self._q(ns)}.{self._q(obj)} ({cols})"
         yield Progress(f"building {name}")
         yield from self._concurrently(sql, ns, name)
 

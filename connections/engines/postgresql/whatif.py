@@ -18,7 +18,8 @@ from connections.engines.sqlbase import TAG
 
 IDENT = r'"(?:[^"]|"")+"|[A-Za-z_][\w$]*'
 REF = re.compile(
-    rf"(?:(?P<alias>{IDENT})\.)?(?P<col>{IDENT})(?:\)?::[\w ]+(?:\[\])?)*\)?\s*(?P<op>= ANY|=|<>|<=|>=|<|>|~~\*?|IS NOT|IS)?"
+    rf"(?:(?P<alias>{IDENT})\.)?(?P<col>{IDENT})(?:\)?::[\w ]+(?:\[\])?)*\)?\s*"
+    r"(?P<op>= ANY|=|<>|<=|>=|<|>|~~\*?|IS NOT|IS)?"
 )
 CONDITIONS = ("Filter", "Index Cond", "Recheck Cond", "Hash Cond", "Merge Cond", "Join Filter")
 JOINS = ("Hash Cond", "Merge Cond", "Join Filter")
