@@ -7,7 +7,6 @@ are listed flat under the last level with their depth). Every value is escaped.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -15,7 +14,7 @@ from urllib.parse import urlencode
 
 from django.utils.safestring import SafeString, mark_safe
 
-from connections.engines.plantree import walk
+from connections.engines.plantree import compared_columns, walk
 from connections.engines.results import Plan, PlanNode
 
 SCANS = ("Seq Scan", "ALL (full table scan)", "Full scan", "COLLSCAN", "Table scan")
@@ -25,13 +24,6 @@ OPEN_DEPTH = 6
 MAX_NEST = 60
 BIG_PLAN = 300
 SHOWN_DETAIL = 300  # characters of one detail value in the tree; the raw plan has all
-# A column compared in a filter: PostgreSQL "(status = 'x'::text)", MySQL "`t`.`status` = 'x'".
-COMPARED = re.compile(
-    r"""(?:[`"]?[\w$]+[`"]?\.)*[`"]?(?P<col>[A-Za-z_][\w$]*)[`"]?\)?(?:::[\w ]+)?\s*"""
-    r"""(?P<op>=|<>|!=|<=|>=|<|>|~~\*?|!~~|\bIS\b|\bIN\b|\bBETWEEN\b|\bLIKE\b)""",
-    re.IGNORECASE,
-)
-NOT_COLUMNS = {"and", "or", "not", "null", "true", "false", "text", "integer", "numeric", "any", "array"}
 
 
 @dataclass
@@ -81,23 +73,7 @@ def rows_read(node: PlanNode) -> float | None:
 
 def filter_columns(node: PlanNode) -> tuple[list[str], list[str]]:
     """(equality columns, range columns) named in a scan's filter."""
-    text = str(node.detail.get("Filter") or node.detail.get("filter") or "")
-    equal: list[str] = []
-    ranged: list[str] = []
-    if text.startswith("{"):  # MongoDB: the filter document's field names
-        for name, value in re.findall(r'"([^"$][^"]*)"\s*:\s*(\{?)', text):
-            (ranged if value else equal).append(name)
-        return _unique(equal), _unique([c for c in ranged if c not in equal])
-    for match in COMPARED.finditer(text):
-        col = match["col"]
-        if col.lower() in NOT_COLUMNS or col[0].isdigit():
-            continue
-        (equal if match["op"] in ("=", "IN", "in", "IS", "is") else ranged).append(col)
-    return _unique(equal), _unique([c for c in ranged if c not in equal])
-
-
-def _unique(items: list[str]) -> list[str]:
-    return list(dict.fromkeys(items))
+    return compared_columns(str(node.detail.get("Filter") or node.detail.get("filter") or ""))
 
 
 def read(plan: Plan) -> PlanView:

@@ -14,7 +14,9 @@ from connections.engines.results import IndexFinding, IndexUsage
 
 
 def duplicates_and_prefixes(
-    indexes: Iterable[IndexUsage], drop: Callable[[IndexUsage], str], key: Callable[[IndexUsage], object] = str
+    indexes: Iterable[IndexUsage],
+    drop: Callable[[IndexUsage], str],
+    key: Callable[[IndexUsage], object] = lambda index: None,
 ) -> list[IndexFinding]:
     by_table: dict[tuple[str, str], list[IndexUsage]] = {}
     for index in indexes:

@@ -144,3 +144,43 @@ def number(value: Any) -> float | None:
         return None if value is None else float(value)
     except (TypeError, ValueError):
         return None
+
+
+# A column compared in a filter: PostgreSQL "(status = 'x'::text)", MySQL "`t`.`status` = 'x'".
+COMPARED = re.compile(
+    r"""(?:[`"]?[\w$]+[`"]?\.)*[`"]?(?P<col>[A-Za-z_][\w$]*)[`"]?\)?(?:::[\w ]+)?\s*"""
+    r"""(?P<op>=|<>|!=|<=|>=|<|>|~~\*?|!~~|\bIS\b|\bIN\b|\bBETWEEN\b|\bLIKE\b)""",
+    re.IGNORECASE,
+)
+NOT_COLUMNS = {"and", "or", "not", "null", "true", "false", "text", "integer", "numeric", "any", "array"}
+MONGO_RANGE = ("$gt", "$gte", "$lt", "$lte", "$ne", "$nin", "$regex", "$exists")
+
+
+def compared_columns(text: str) -> tuple[list[str], list[str]]:
+    """(equality columns, range columns) a filter compares: an SQL condition or a MongoDB filter document."""
+    equal: list[str] = []
+    ranged: list[str] = []
+    if text.startswith("{"):
+        for name, value in re.findall(r'"([^"$][^"]*)"\s*:\s*(\{[^{}]*\}|[^,}]*)', text):
+            (ranged if any(op in value for op in MONGO_RANGE) else equal).append(name)
+    else:
+        for match in COMPARED.finditer(text):
+            col = match["col"]
+            if col.lower() in NOT_COLUMNS or col[0].isdigit():
+                continue
+            (equal if match["op"].upper() in ("=", "IN", "IS") else ranged).append(col)
+    equal = list(dict.fromkeys(equal))
+    return equal, [c for c in dict.fromkeys(ranged) if c not in equal]
+
+
+def esr(equal: list[str], sort: list[str], ranged: list[str]) -> list[tuple[str, ...]]:
+    """Candidate indexes, single and two-column, in equality-sort-range order."""
+    out: list[tuple[str, ...]] = []
+    lead = equal or sort or ranged
+    if not lead:
+        return out
+    ordered = list(dict.fromkeys(equal + sort + ranged))
+    if len(ordered) >= 2:
+        out.append((ordered[0], ordered[1]))
+    out += [(c,) for c in ordered]
+    return list(dict.fromkeys(out))[:6]

@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any
 
+from connections.engines.base import EngineError
 from connections.engines.capabilities import Explain
 from connections.engines.plantree import MAX_NODES, finish, number, one_statement
 from connections.engines.results import Plan, PlanNode
@@ -146,6 +147,29 @@ def tree_from_text(text: str) -> PlanNode:
     return root.children[0] if len(root.children) == 1 else root
 
 
+KEY_VALUE = re.compile(r'^(?P<head>\s*"[\w\-]+":\s*")(?P<body>.*)(?P<tail>"\s*,?\s*)$')
+ITEM = re.compile(r'^(?P<head>\s*")(?P<body>.*)(?P<tail>"\s*,?\s*)$')
+
+
+def lenient_json(text: str) -> Any:
+    """The plan document; MariaDB writes identifiers holding '"' unescaped, so such lines are repaired."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    lines = []
+    for line in text.splitlines():
+        match = KEY_VALUE.match(line) or ITEM.match(line)
+        if match:
+            body = re.sub(r'(?<!\\)"', '\\"', match["body"])
+            line = match["head"] + body + match["tail"]
+        lines.append(line)
+    try:
+        return json.loads("\n".join(lines))
+    except ValueError:
+        raise EngineError("The server's plan is not valid JSON; the raw text is below.", kind="config") from None
+
+
 class MySQLExplain(Explain):
     can_analyze = True
 
@@ -168,7 +192,7 @@ class MySQLExplain(Explain):
             return Plan(root=root, analyzed=True, raw=text, total_ms=root.inclusive_ms, rolled_back=True)
         verb = "ANALYZE FORMAT=JSON " if analyze else "EXPLAIN FORMAT=JSON "
         raw = str(self._fetch(verb + statement))
-        document = json.loads(raw)
+        document = lenient_json(raw)
         root, notices = tree_from_json(document, analyze)
         finish(root)
         total = number((document.get("query_block") or {}).get("r_total_time_ms")) if analyze else None
