@@ -29,6 +29,7 @@ from connections.engines.base import (
 from connections.engines.browse import TableBrowsing
 from connections.engines.capabilities import Explain, IndexTools
 from connections.engines.mongodb.introspection import MongoDBIntrospection
+from connections.engines.partitions import Partitioning
 
 
 class MongoDBAdapter(Adapter):
@@ -38,6 +39,7 @@ class MongoDBAdapter(Adapter):
         TableBrowsing: "connections.engines.mongodb.browsing.MongoDBBrowsing",
         Explain: "connections.engines.mongodb.explain.MongoDBExplain",
         IndexTools: "connections.engines.mongodb.indexes.MongoDBIndexTools",
+        Partitioning: "connections.engines.mongodb.introspection.MongoDBPartitioning",
     }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     options = (

@@ -22,6 +22,7 @@ from connections.engines.base import (
 from connections.engines.browse import TableBrowsing
 from connections.engines.capabilities import Explain, IndexTools
 from connections.engines.mysql.introspection import MySQLIntrospection
+from connections.engines.partitions import Partitioning
 from connections.engines.sqlbase import TAG, SqlAdapter
 from connections.engines.sqlkeyset import Dialect
 
@@ -39,6 +40,7 @@ class MySQLAdapter(SqlAdapter):
         TableBrowsing: "connections.engines.mysql.browsing.MySQLBrowsing",
         Explain: "connections.engines.mysql.explain.MySQLExplain",
         IndexTools: "connections.engines.mysql.indexes.MySQLIndexTools",
+        Partitioning: "connections.engines.mysql.introspection.MySQLPartitioning",
     }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     default_port = 3306

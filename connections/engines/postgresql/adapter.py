@@ -23,6 +23,7 @@ from connections.engines.base import (
 )
 from connections.engines.browse import TableBrowsing
 from connections.engines.capabilities import Explain, IndexTools
+from connections.engines.partitions import Partitioning
 from connections.engines.postgresql.introspection import PostgreSQLIntrospection
 from connections.engines.sqlbase import TAG, SqlAdapter
 from connections.engines.sqlkeyset import Dialect
@@ -37,6 +38,7 @@ class PostgreSQLAdapter(SqlAdapter):
         TableBrowsing: "connections.engines.postgresql.browsing.PostgreSQLBrowsing",
         Explain: "connections.engines.postgresql.explain.PostgreSQLExplain",
         IndexTools: "connections.engines.postgresql.indexes.PostgreSQLIndexTools",
+        Partitioning: "connections.engines.postgresql.introspection.PostgreSQLPartitioning",
     }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     default_port = 5432
