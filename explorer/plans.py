@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
 from connections.engines.plantree import compared_columns, walk
-from connections.engines.results import Plan, PlanNode
+from connections.engines.results import IndexSuggestion, Plan, PlanNode
 
 SCANS = ("Seq Scan", "ALL (full table scan)", "Full scan", "COLLSCAN", "Table scan")
 BIG_SCAN_ROWS = 1_000
@@ -242,3 +242,46 @@ def render(view: PlanView) -> SafeString:
             stack.append(("node", index[id(child)], child, depth + 1, child_shown))
     out.append("</ul>")
     return mark_safe("".join(out))  # noqa: S308  every value above went through html.escape
+
+
+@dataclass(frozen=True)
+class Delta:
+    label: str
+    before: str
+    after: str
+    change: str  # "−93%", "", ...
+    better: bool | None = None
+
+
+def _change(before: float | None, after: float | None) -> tuple[str, bool | None]:
+    if before is None or after is None or before == 0:
+        return "", None
+    ratio = (after - before) / before
+    return f"{ratio:+.0%}", after < before if after != before else None
+
+
+def compare(a: PlanView, b: PlanView) -> list[Delta]:
+    """The figures that say whether the second plan is better: time, cost, scans, estimate quality."""
+    scans_a = sum(1 for i in a.big_scans)
+    scans_b = sum(1 for i in b.big_scans)
+    rows = [
+        ("Total time (ms)", a.total_ms, b.total_ms),
+        ("Planner cost", a.root_cost, b.root_cost),
+        ("Nodes", float(a.size), float(b.size)),
+        ("Large scans", float(scans_a), float(scans_b)),
+    ]
+    found = []
+    for label, x, y in rows:
+        change, better = _change(x, y)
+        found.append(Delta(label, _n(x) if x is not None else "—", _n(y) if y is not None else "—", change, better))
+    return found
+
+
+GOOD_CUT = 0.5
+
+
+def recommended(suggestion: IndexSuggestion) -> bool:
+    """Measured advice counts when it at least halves the planner's cost."""
+    if suggestion.method != "hypothetical" or not suggestion.cost_before or suggestion.cost_after is None:
+        return False
+    return suggestion.cost_after <= suggestion.cost_before * GOOD_CUT

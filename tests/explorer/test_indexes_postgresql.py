@@ -7,7 +7,7 @@ import pytest
 
 from connections.engines import EngineError, open_adapter
 from connections.engines.capabilities import IndexTools
-from connections.engines.postgresql.whatif import recommended
+from explorer.plans import recommended
 from tests.services import Servers
 
 SCHEMA = "idx 'sch\"ema"

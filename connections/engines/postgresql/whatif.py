@@ -25,7 +25,6 @@ CONDITIONS = ("Filter", "Index Cond", "Recheck Cond", "Hash Cond", "Merge Cond",
 JOINS = ("Hash Cond", "Merge Cond", "Join Filter")
 KEYWORDS = {"and", "or", "not", "null", "true", "false", "any", "array", "case", "when", "then", "else", "end"}
 MAX_CANDIDATES = 12
-GOOD_CUT = 0.5
 ENABLE_HYPOPG = (
     "HypoPG is not installed in this database, so this advice is a heuristic: the candidates were not measured. "
     "To measure them, install the hypopg package on the server (Debian: postgresql-<version>-hypopg) and run "
@@ -145,13 +144,6 @@ def suggest(adapter: Any, statement: str) -> tuple[list[IndexSuggestion], str]:
             suggestions.append(IndexSuggestion(ns, table, columns, create + ";", "hypothetical", before, after, reason))
     suggestions.sort(key=lambda s: (s.cost_after if s.cost_after is not None else before, len(s.columns)))
     return suggestions, notice
-
-
-def recommended(suggestion: IndexSuggestion) -> bool:
-    """Measured advice counts when it at least halves the planner's cost."""
-    if suggestion.method != "hypothetical" or not suggestion.cost_before or suggestion.cost_after is None:
-        return False
-    return suggestion.cost_after <= suggestion.cost_before * GOOD_CUT
 
 
 def _why(cols: dict[str, list[str]], columns: tuple[str, ...]) -> str:
