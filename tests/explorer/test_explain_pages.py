@@ -54,7 +54,8 @@ def pg_orders(servers: Servers) -> str:
         servers,
         f"DROP TABLE IF EXISTS {TABLE}",
         f"CREATE TABLE {TABLE} (id int PRIMARY KEY, status text, note text)",
-        f"INSERT INTO {TABLE} SELECT g, CASE WHEN g % 1000 = 0 THEN 'new' ELSE 'done' END, '<script>' FROM generate_series(1, 50000) g",
+        f"INSERT INTO {TABLE} SELECT g, CASE WHEN g % 1000 = 0 THEN 'new' ELSE 'done' END, '<script>'"
+        " FROM generate_series(1, 50000) g",
         f"ANALYZE {TABLE}",
     )
     return TABLE

@@ -25,7 +25,8 @@ def test_postgresql_lists_partitions_with_bounds_sizes_and_sub_partitions(server
         cur.execute(f"CREATE TABLE {p} (id int, at date, kind text) PARTITION BY RANGE (at)")
         cur.execute(f"CREATE TABLE jan PARTITION OF {p} FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')")
         cur.execute(
-            f"CREATE TABLE feb PARTITION OF {p} FOR VALUES FROM ('2024-02-01') TO ('2024-03-01') PARTITION BY LIST (kind)"
+            f"CREATE TABLE feb PARTITION OF {p} FOR VALUES FROM ('2024-02-01') TO ('2024-03-01')"
+            " PARTITION BY LIST (kind)"
         )
         cur.execute("CREATE TABLE feb_a PARTITION OF feb FOR VALUES IN ('a')")
         cur.execute(f"INSERT INTO {p} SELECT g, DATE '2024-01-01' + (g % 50), 'a' FROM generate_series(1, 1000) g")

@@ -144,8 +144,8 @@ class PostgreSQLPartitioning(Partitioning):
         rows = run(
             "WITH RECURSIVE tree(oid, parent, level) AS ("
             " SELECT i.inhrelid, i.inhparent, 1 FROM pg_inherits i WHERE i.inhparent = %s"
-            " UNION ALL SELECT i.inhrelid, i.inhparent, t.level + 1 FROM pg_inherits i JOIN tree t ON i.inhparent = t.oid"
-            " WHERE t.level < 8)"
+            " UNION ALL SELECT i.inhrelid, i.inhparent, t.level + 1"
+            " FROM pg_inherits i JOIN tree t ON i.inhparent = t.oid WHERE t.level < 8)"
             " SELECT n.nspname, c.relname, pg_get_expr(c.relpartbound, c.oid), c.reltuples::bigint,"
             " pg_total_relation_size(c.oid), c.relkind = 'p', CASE WHEN t.parent <> %s THEN p.relname ELSE '' END"
             " FROM tree t JOIN pg_class c ON c.oid = t.oid JOIN pg_namespace n ON n.oid = c.relnamespace"
