@@ -23,6 +23,7 @@ MISESTIMATE_FACTOR = 10.0
 OPEN_DEPTH = 6
 MAX_NEST = 60
 BIG_PLAN = 300
+QUIET = {"cost", "Parent Relationship", "Alias", "Schema"}  # kept in the saved plan, not shown per node
 SHOWN_DETAIL = 300  # characters of one detail value in the tree; the raw plan has all
 
 
@@ -73,6 +74,9 @@ def rows_read(node: PlanNode) -> float | None:
 
 def filter_columns(node: PlanNode) -> tuple[list[str], list[str]]:
     """(equality columns, range columns) named in a scan's filter."""
+    if "equality columns" in node.detail or "range columns" in node.detail:  # SQLite: from the statement
+        split = [str(node.detail.get(k) or "") for k in ("equality columns", "range columns")]
+        return [c for c in split[0].split(", ") if c], [c for c in split[1].split(", ") if c]
     return compared_columns(str(node.detail.get("Filter") or node.detail.get("filter") or ""))
 
 
@@ -117,14 +121,15 @@ def hints(view: PlanView) -> list[Hint]:
         equal, ranged = filter_columns(node)
         columns = tuple((equal + ranged)[:2])
         got = node.actual_rows * (node.loops or 1) if node.actual_rows is not None else node.estimated_rows
+        if node.actual_rows is None and ("equality columns" in node.detail or "range columns" in node.detail):
+            got = None  # SQLite's estimate is of rows read; it does not estimate rows returned
         examined = rows_read(node)
         verb = "reads" if view.plan.analyzed else "is estimated to read"
         where = f" on {node.relation}" if node.relation else ""
         if columns and (got is None or examined is None or got * 10 < examined):
-            text = (
-                f"{node.operation}{where} {verb} {_n(examined)} rows to return {_n(got)}: "
-                f"an index on ({', '.join(columns)}) would help."
-            )
+            returns = f"to return {_n(got)}" if got is not None else f"filtering on {', '.join(columns)}"
+            index = ", ".join(columns)
+            text = f"{node.operation}{where} {verb} {_n(examined)} rows {returns}: an index on ({index}) would help."
             found.append(Hint(text, i, columns, node.relation))
         elif not columns:
             found.append(Hint(f"{node.operation}{where} {verb} {_n(examined)} rows with no filter to index.", i))
@@ -199,10 +204,16 @@ def _node_html(view: PlanView, i: int, node: PlanNode, depth: int, shown_depth: 
     rows = [
         f"<dt>{escape(str(k))}</dt><dd>{escape(_cut(v))}</dd>"
         for k, v in node.detail.items()
-        if k != "cost" and v not in (None, "")
+        if k not in QUIET and v not in (None, "")
     ]
     rows += [f"<dt>buffers {escape(k)}</dt><dd>{v:,}</dd>" for k, v in node.buffers.items()]
-    body = f'<dl class="plan-detail">{"".join(rows)}</dl>' if rows else ""
+    marked = len(classes) > 1
+    body = (
+        f'<details class="node-detail"{" open" if marked else ""}><summary>details</summary>'
+        f'<dl class="plan-detail">{"".join(rows)}</dl></details>'
+        if rows
+        else ""
+    )
     summary = f'{"".join(head)} {"".join(badges)} <span class="figures">{figures}</span>'
     return f'<li class="{" ".join(classes)}" id="node-{i}" data-node="{i}">', summary, body
 

@@ -48,11 +48,12 @@ DETAIL_KEYS = (
 )
 
 
-def node_from_json(data: dict[str, Any], analyzed: bool) -> PlanNode:
+def node_from_json(data: dict[str, Any], analyzed: bool, processes: int = 1) -> PlanNode:
+    """One node; `processes` > 1 under a Gather, whose workers' loops run side by side, not one after another."""
     loops = int(data["Actual Loops"]) if "Actual Loops" in data else None
     inclusive = None
     if analyzed and "Actual Total Time" in data:
-        inclusive = float(data["Actual Total Time"]) * max(loops or 1, 1)
+        inclusive = float(data["Actual Total Time"]) * max((loops or 1) / processes, 1)
     detail: dict[str, Any] = {k: data[k] for k in DETAIL_KEYS if k in data}
     for k in ("Sort Key", "Group Key", "Output"):
         if isinstance(detail.get(k), list):
@@ -78,18 +79,20 @@ def tree_from_json(top: dict[str, Any], analyzed: bool) -> tuple[PlanNode, list[
     """The normalized tree from one JSON plan, built with a stack (plans can be very deep)."""
     notices: list[str] = []
     root = node_from_json(top, analyzed)
-    stack = [(top, root)]
+    stack = [(top, root, 1)]
     made = 1
     while stack:
-        data, node = stack.pop()
+        data, node, processes = stack.pop()
+        if data.get("Node Type", "").startswith("Gather"):
+            processes = int(data.get("Workers Launched") or data.get("Workers Planned") or 0) + 1
         for kid in data.get("Plans") or []:
             if made >= MAX_NODES:
                 notices.append(f"The plan has more than {MAX_NODES:,} nodes; the rest are not shown.")
                 stack.clear()
                 break
-            child = node_from_json(kid, analyzed)
+            child = node_from_json(kid, analyzed, processes)
             node.children.append(child)
-            stack.append((kid, child))
+            stack.append((kid, child, processes))
             made += 1
     return root, notices
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from connections.engines.base import EngineError
 from connections.engines.capabilities import Explain
-from connections.engines.plantree import MAX_NODES, one_statement
+from connections.engines.plantree import MAX_NODES, one_statement, walk
 from connections.engines.results import Plan, PlanNode
 
 # "SCAN t", "SEARCH t USING INDEX i (a=?)", "SCAN t USING COVERING INDEX i", "SEARCH t USING INTEGER PRIMARY KEY"
@@ -30,6 +31,21 @@ def node_from_detail(detail: str) -> PlanNode:
     return PlanNode(operation=operation, relation=table, index=index, detail=extra)
 
 
+def compared(statement: str, names: list[str]) -> tuple[list[str], list[str]]:
+    """(equality, range) columns among `names` that the statement compares, quoted or bare."""
+    equal, ranged = [], []
+    for name in names:
+        forms = [re.escape('"' + name.replace('"', '""') + '"')]
+        if re.fullmatch(r"[A-Za-z_]\w*", name):
+            forms.append(rf"\b{name}\b")
+        match = re.search(
+            rf"(?:{'|'.join(forms)})\s*(=|==|\bIN\b|\bIS\b|<=|>=|<|>|!=|\bLIKE\b|\bBETWEEN\b)", statement, re.I
+        )
+        if match:
+            (equal if match[1].upper() in ("=", "==", "IN", "IS") else ranged).append(name)
+    return equal, ranged
+
+
 class SQLiteExplain(Explain):
     can_analyze = False
 
@@ -47,7 +63,27 @@ class SQLiteExplain(Explain):
             node = node_from_detail(str(detail))
             nodes.get(parent, root).children.append(node)
             nodes[node_id] = node
+        self._estimate(statement, root)
         raw = "\n".join(f"{node_id}\t{parent}\t{detail}" for node_id, parent, _u, detail in rows)
         notices.append("SQLite reports the plan's steps only: no row estimates, actual rows or times.")
         top = root.children[0] if len(root.children) == 1 else root
         return Plan(root=top, analyzed=False, raw=raw, notices=notices)
+
+    def _estimate(self, statement: str, root: PlanNode) -> None:
+        """Full scans get a row estimate (the table's largest rowid, read from the b-tree's edge, not a count)
+        and the columns the statement compares on that table, so hints can name an index."""
+        for node, _ in walk(root):
+            if node.operation != "Full scan" or not node.relation:
+                continue
+            q = self.adapter.dialect.quote(node.relation)
+            try:
+                node.estimated_rows = float(self.adapter._execute(f"SELECT max(rowid) FROM {q}")[0][0] or 0)
+                names = [str(r[1]) for r in self.adapter._execute(f"PRAGMA table_info({q})")]
+            except EngineError:
+                continue  # a WITHOUT ROWID table or a view: no estimate
+            equal, ranged = compared(statement, names)
+            if equal:
+                node.detail["equality columns"] = ", ".join(equal)
+            if ranged:
+                node.detail["range columns"] = ", ".join(ranged)
+        self.adapter._rollback()

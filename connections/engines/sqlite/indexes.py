@@ -20,21 +20,6 @@ NO_COUNTS = "SQLite keeps no index use counts: unused indexes cannot be found fr
 ORDER_BY = re.compile(r"\bORDER\s+BY\s+(.+?)(?:\bLIMIT\b|\bOFFSET\b|$)", re.IGNORECASE | re.DOTALL)
 
 
-def compared(statement: str, names: list[str]) -> tuple[list[str], list[str]]:
-    """(equality, range) columns among `names` that the statement compares, quoted or bare."""
-    equal, ranged = [], []
-    for name in names:
-        forms = [re.escape('"' + name.replace('"', '""') + '"')]
-        if re.fullmatch(r"[A-Za-z_]\w*", name):
-            forms.append(rf"\b{name}\b")
-        match = re.search(
-            rf"(?:{'|'.join(forms)})\s*(=|==|\bIN\b|\bIS\b|<=|>=|<|>|!=|\bLIKE\b|\bBETWEEN\b)", statement, re.I
-        )
-        if match:
-            (equal if match[1].upper() in ("=", "==", "IN", "IS") else ranged).append(name)
-    return equal, ranged
-
-
 class SQLiteIndexTools(IndexTools):
     online = False
     hypothetical = False
@@ -90,7 +75,7 @@ class SQLiteIndexTools(IndexTools):
 
     def suggest(self, statement: str) -> list[IndexSuggestion]:
         """Heuristic: tables the plan scans in full, indexed on the columns the statement compares."""
-        from connections.engines.sqlite.explain import SQLiteExplain
+        from connections.engines.sqlite.explain import SQLiteExplain, compared
 
         plan = SQLiteExplain(self.adapter).explain(statement)
         order = ORDER_BY.search(statement)
