@@ -151,7 +151,9 @@ def test_mongodb_explain_normalizes_what_the_server_reports(servers: Servers) ->
     with open_adapter(servers.mongodb.params()) as adapter:
         explain = adapter.get(Explain)
         plan = explain.explain('{"find": "ex\'plain", "filter": {"status": "new"}}', analyze=True)
-        assert plan.root.operation and plan.raw.startswith("{")
+        assert plan.root.operation == "COLLSCAN" and plan.raw.startswith("{")
+        assert plan.root.actual_rows == 20 and plan.root.detail["docsExamined"] == 200
+        assert plan.root.relation == "dbdeck_test.ex'plain"
         with pytest.raises(EngineError, match=r"\$out"):
             explain.explain('{"aggregate": "x", "pipeline": [{"$out": "y"}], "cursor": {}}')
         with pytest.raises(EngineError, match="insert"):

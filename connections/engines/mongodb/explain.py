@@ -93,8 +93,16 @@ def tree_from_explain(document: dict[str, Any], relation: str) -> tuple[PlanNode
             node.children.append(child)
             stack.append((kid, kid_figures, child))
             made += 1
-    for node, _ in walk(root):
+    nodes = [node for node, _ in walk(root)]
+    for node in nodes:
         node.relation = node.relation or (relation if node.operation in ("COLLSCAN", "IXSCAN") else "")
+    # Servers that give only totals (SecantusDB) still say what the one scan examined.
+    totals = document.get("executionStats") or {}
+    for stage, total in (("COLLSCAN", "totalDocsExamined"), ("IXSCAN", "totalKeysExamined")):
+        scans = [n for n in nodes if n.operation == stage]
+        key = "docsExamined" if stage == "COLLSCAN" else "keysExamined"
+        if len(scans) == 1 and key not in scans[0].detail and total in totals:
+            scans[0].detail[key] = totals[total]
     return root, analyzed
 
 
