@@ -121,3 +121,40 @@ def test_hostile_column_names_are_quoted_in_builds(servers: Servers) -> None:
         assert [i.columns for i in tools.list_indexes(SCHEMA, TABLE)] == [('we"ird; DROP TABLE x; --',)]
         with pytest.raises(EngineError):
             list(tools.create(SCHEMA, TABLE, ("nul\x00",)))
+
+
+def test_without_hypopg_the_advice_is_a_labelled_heuristic_and_says_how_to_enable_it(servers: Servers) -> None:
+    conn = pg(servers)
+    with conn.cursor() as cur:
+        cur.execute("DROP DATABASE IF EXISTS dbdeck_nohypo")
+        cur.execute("CREATE DATABASE dbdeck_nohypo")
+    conn.close()
+    params = servers.postgresql.params(database="dbdeck_nohypo")
+    with open_adapter(params) as adapter:
+        adapter._execute("CREATE TABLE t (id int, status text)")
+        adapter._execute("INSERT INTO t SELECT g, 'x' || (g %% 100) FROM generate_series(1, 5000) g")
+        adapter._execute("ANALYZE t")
+        adapter._commit()
+        tools = adapter.get(IndexTools)
+        advice = tools.suggest("SELECT * FROM t WHERE status = 'x1'")
+        assert advice and all(s.method == "heuristic" and s.cost_after is None for s in advice)
+        assert advice[0].columns == ("status",) and advice[0].reason.startswith("Heuristic (not measured)")
+        assert "CREATE EXTENSION hypopg" in tools.notice
+        assert not any(recommended(s) for s in advice)
+
+
+def test_a_long_build_reports_the_phases_postgresql_gives(servers: Servers) -> None:
+    conn = pg(servers)
+    with conn.cursor() as cur:
+        cur.execute(f"DROP SCHEMA IF EXISTS {q(SCHEMA)} CASCADE")
+        cur.execute(f"CREATE SCHEMA {q(SCHEMA)}")
+        cur.execute(
+            f"CREATE UNLOGGED TABLE {q(SCHEMA)}.big AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 1500000) g"
+        )
+    conn.close()
+    with open_adapter(servers.postgresql.params()) as adapter:
+        steps = list(adapter.get(IndexTools).create(SCHEMA, "big", ("h",)))
+    phases = [s.phase for s in steps[1:-1]]
+    assert phases, "the build finished before the first progress poll"
+    assert any(p.startswith("building index") for p in phases)
+    assert any(s.total for s in steps[1:-1])

@@ -108,6 +108,7 @@ def tree_from_explain(document: dict[str, Any], relation: str) -> tuple[PlanNode
 
 class MongoDBExplain(Explain):
     can_analyze = True  # executionStats runs the query's read; it never writes (writes are refused)
+    example = '{"find": "orders", "filter": {"status": "new"}, "sort": {"created": -1}}'  # the form's placeholder
 
     def explain(self, statement: str, *, analyze: bool = False) -> Plan:
         database, command = parse_command(statement, self.adapter.params.database)

@@ -172,6 +172,7 @@ def lenient_json(text: str) -> Any:
 
 class MySQLExplain(Explain):
     can_analyze = True
+    example = "SELECT * FROM orders WHERE status = 'new' ORDER BY created_at DESC LIMIT 20"  # the form's placeholder
 
     def _fetch(self, sql: str) -> Any:
         conn = self.adapter._conn()

@@ -103,6 +103,7 @@ def writes(root: PlanNode) -> bool:
 
 class PostgreSQLExplain(Explain):
     can_analyze = True
+    example = "SELECT * FROM orders WHERE status = 'new' ORDER BY created_at DESC LIMIT 20"  # the form's placeholder
 
     def run(self, statement: str, *, analyze: bool = False, verbose: bool = False) -> tuple[dict[str, Any], str]:
         """The server's JSON plan document and its text; the transaction is always rolled back."""

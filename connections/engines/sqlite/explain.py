@@ -48,6 +48,7 @@ def compared(statement: str, names: list[str]) -> tuple[list[str], list[str]]:
 
 class SQLiteExplain(Explain):
     can_analyze = False
+    example = "SELECT * FROM orders WHERE status = 'shipped'"  # the form's placeholder
 
     def explain(self, statement: str, *, analyze: bool = False) -> Plan:
         statement = one_statement(statement)
