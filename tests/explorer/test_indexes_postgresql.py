@@ -149,7 +149,8 @@ def test_a_long_build_reports_the_phases_postgresql_gives(servers: Servers) -> N
         cur.execute(f"DROP SCHEMA IF EXISTS {q(SCHEMA)} CASCADE")
         cur.execute(f"CREATE SCHEMA {q(SCHEMA)}")
         cur.execute(
-            f"CREATE UNLOGGED TABLE {q(SCHEMA)}.big AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 1500000) g"
+            f"CREATE UNLOGGED TABLE {q(SCHEMA)}.big AS SELECT g AS id, md5(g::text) AS h"
+            " FROM generate_series(1, 1500000) g"
         )
     conn.close()
     with open_adapter(servers.postgresql.params()) as adapter:
