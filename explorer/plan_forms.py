@@ -12,6 +12,8 @@ MAX_STATEMENT_CHARS = 1_000_000
 class ExplainForm(ExplorerForm):
     statement = Text("statement", max_length=MAX_STATEMENT_CHARS)
     analyze = choice("analyze", ["", "1", "on"], "analyze is 1 or nothing.")
+    plan = forms.UUIDField(required=False, error_messages={"invalid": "That is not a saved plan's address."})
+    confirm = Text("confirmation", max_length=1000)
 
 
 class CompareForm(ExplorerForm):
@@ -26,6 +28,7 @@ class TableForm(ExplorerForm):
 
 class AdviceForm(ExplorerForm):
     statement = Text("statement", max_length=MAX_STATEMENT_CHARS)
+    plan = forms.UUIDField(required=False, error_messages={"invalid": "That is not a saved plan's address."})
 
 
 class CreateIndexForm(ConfirmedForm):

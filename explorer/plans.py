@@ -151,10 +151,11 @@ def hints(view: PlanView) -> list[Hint]:
     return found
 
 
-def advice_url(pk: int, statement: str) -> str:
+def advice_url(pk: int, plan: Any) -> str:
+    """The what-if check for a saved plan's statement (by the plan's token: statements can be long)."""
     from django.urls import reverse
 
-    return reverse("explorer:index_advice", args=[pk]) + "?" + urlencode({"statement": statement})
+    return reverse("explorer:index_advice", args=[pk]) + "?" + urlencode({"plan": str(plan)})
 
 
 def _figures(view: PlanView, node: PlanNode) -> list[str]:

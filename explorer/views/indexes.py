@@ -19,7 +19,7 @@ from connections.engines.browse import TableBrowsing
 from connections.engines.capabilities import IndexTools
 from connections.engines.partitions import Partitioning
 from explorer.index_tasks import run_index_job
-from explorer.models import IndexJob, IndexJobAction
+from explorer.models import IndexJob, IndexJobAction, SavedPlan
 from explorer.plan_forms import AdviceForm, CreateIndexForm, DropIndexForm, TableForm
 from explorer.plans import recommended
 from explorer.views.common import engine, explorer_view, require
@@ -83,7 +83,10 @@ def index_findings(request: HttpRequest, access: Access) -> HttpResponse:
 def index_advice(request: HttpRequest, access: Access) -> HttpResponse:
     """Candidate indexes for ?statement=: measured with HypoPG where the engine can, else labelled heuristics."""
     connection = access.connection
-    statement = AdviceForm(request.GET).valid().cleaned_data["statement"]
+    form = AdviceForm(request.GET).valid()
+    statement = form.cleaned_data["statement"]
+    if form.cleaned_data["plan"] and not statement:
+        statement = get_object_or_404(SavedPlan, connection=connection, token=form.cleaned_data["plan"]).statement
     ctx: dict[str, Any] = {"connection": connection, "statement": statement, "can_write": access.can_write}
     if statement:
         with engine(access) as adapter:

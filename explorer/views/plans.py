@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -21,6 +22,10 @@ from explorer.plan_forms import CompareForm, ExplainForm
 from explorer.views.common import STATUS_FOR_KIND, engine, explorer_view, require
 
 RECENT_PLANS = 20
+PRODUCTION_ANALYZE = (
+    "“{name}” is a production connection: ANALYZE runs the statement (then rolls it back, which does not undo "
+    "sequence increments or other side effects); type its name to confirm."
+)
 ANALYZE_NEEDS_EDITOR = (
     "EXPLAIN ANALYZE runs the statement, so it needs the editor role on this connection; "
     "run it without ANALYZE, or ask a team admin for the editor role."
@@ -43,6 +48,8 @@ def explain(request: HttpRequest, access: Access) -> HttpResponse:
     connection = access.connection
     form = ExplainForm(request.POST if request.method == "POST" else request.GET).valid()
     statement, analyze = form.cleaned_data["statement"], bool(form.cleaned_data["analyze"])
+    if form.cleaned_data["plan"] and not statement:  # "Explain again" names the saved plan, not its text
+        statement = get_object_or_404(SavedPlan, connection=connection, token=form.cleaned_data["plan"]).statement
     ctx: dict[str, Any] = {"connection": connection, "statement": statement, "analyze": analyze}
     status = 200
     with engine(access) as adapter:
@@ -54,6 +61,9 @@ def explain(request: HttpRequest, access: Access) -> HttpResponse:
             if analyze and not access.can_write:
                 record("query.explain.denied", request=request, connection=connection, statement=statement)
                 raise EngineError(ANALYZE_NEEDS_EDITOR, kind="permission")
+            if analyze and connection.production and form.cleaned_data["confirm"] != connection.name:
+                # ANALYZE runs the statement; its rollback does not undo sequences, locks or side effects.
+                raise ValidationError(PRODUCTION_ANALYZE.format(name=connection.name))
             try:
                 plan = explainer.explain(statement, analyze=analyze and explainer.can_analyze)
             except EngineError as exc:
@@ -106,7 +116,7 @@ def _plan_context(connection: Connection, saved: SavedPlan) -> dict[str, Any]:
         {
             "text": hint.text,
             "node": hint.node,
-            "advice": plans.advice_url(connection.pk, saved.statement) if hint.columns else "",
+            "advice": plans.advice_url(connection.pk, saved.token) if hint.columns else "",
         }
         for hint in view.hints
     ]

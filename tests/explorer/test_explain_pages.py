@@ -166,3 +166,31 @@ def test_a_plan_of_thousands_of_nodes_renders_with_deep_subtrees_collapsed(serve
     body = client_for(people.bob).get(saved.get_absolute_url()).content.decode()
     assert body.count('class="plan-node') == saved.node_count
     assert "<details open>" in body and "<details>" in body
+
+
+def test_analyze_on_production_needs_the_typed_name(servers: Servers, people: People, pg_orders: str) -> None:
+    connection = pg_connection(servers, people, production=True, name="prod")
+    url = reverse("explorer:explain", args=[connection.pk])
+    statement = f"SELECT count(*) FROM {pg_orders}"
+    refused = client_for(people.bob).post(url, {"statement": statement, "analyze": "1"})
+    assert refused.status_code == 400 and b"type its name" in refused.content and not SavedPlan.objects.exists()
+    assert client_for(people.bob).post(url, {"statement": statement}).status_code == 302  # estimates need nothing
+    assert (
+        client_for(people.bob).post(url, {"statement": statement, "analyze": "1", "confirm": "prod"}).status_code == 302
+    )
+    assert SavedPlan.objects.filter(analyzed=True).count() == 1
+
+
+def test_explain_again_and_the_what_if_link_name_the_saved_plan(servers: Servers, people: People) -> None:
+    connection = pg_connection(servers, people)
+    client_for(people.bob).post(reverse("explorer:explain", args=[connection.pk]), {"statement": "SELECT 42"})
+    saved = SavedPlan.objects.get()
+    again = client_for(people.carol).get(reverse("explorer:explain", args=[connection.pk]), {"plan": str(saved.token)})
+    assert b"SELECT 42</textarea>" in again.content
+    other = pg_connection(servers, people, name="other")
+    assert (
+        client_for(people.carol)
+        .get(reverse("explorer:explain", args=[other.pk]), {"plan": str(saved.token)})
+        .status_code
+        == 404
+    )
