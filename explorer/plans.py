@@ -241,7 +241,7 @@ def render(view: PlanView) -> SafeString:
         if not node.children:
             out.append(f'<div class="plan-leaf">{summary}{body}</div></li>')
             continue
-        opened = i in view.open_path or (depth < OPEN_DEPTH and not many) or depth < 2
+        opened = i in view.open_path or (depth < OPEN_DEPTH and not many) or depth == 0
         out.append(f"<details{' open' if opened else ''}><summary>{summary}</summary>{body}")
         nest = shown < MAX_NEST
         if nest:
