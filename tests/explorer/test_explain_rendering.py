@@ -63,7 +63,8 @@ def test_mysql_8_explain_analyze_text_becomes_a_tree() -> None:
         "-> Limit: 10 row(s)  (cost=1.1 rows=10) (actual time=0.05..0.09 rows=10 loops=1)\n"
         "    -> Filter: (o.status = 'new')  (cost=1013 rows=1000) (actual time=0.04..0.08 rows=10 loops=1)\n"
         "        -> Table scan on o  (cost=1013 rows=10000) (actual time=0.03..12.5 rows=10000 loops=1)\n"
-        "    -> Index lookup on c using PRIMARY (id=o.customer_id)  (cost=0.25 rows=1) (actual time=0.01..0.01 rows=1 loops=10)\n"
+        "    -> Index lookup on c using PRIMARY (id=o.customer_id)  (cost=0.25 rows=1)"
+        " (actual time=0.01..0.01 rows=1 loops=10)\n"
     )
     root = tree_from_text(text)
     assert root.operation == "Limit" and [c.operation for c in root.children] == [
