@@ -159,3 +159,16 @@ def test_a_long_build_reports_the_phases_postgresql_gives(servers: Servers) -> N
     assert phases, "the build finished before the first progress poll"
     assert any(p.startswith("building index") for p in phases)
     assert any(s.total for s in steps[1:-1])
+
+
+def test_a_table_read_by_heavy_sequential_scans_is_a_finding(servers: Servers, orders: str) -> None:
+    conn = pg(servers)
+    with conn.cursor() as cur:
+        for _ in range(3):
+            cur.execute(f"SELECT count(*) FROM {orders} WHERE note = 'n1'")
+        cur.execute("SELECT pg_stat_force_next_flush()")
+    conn.close()
+    with open_adapter(servers.postgresql.params()) as adapter:
+        missing = [f for f in adapter.get(IndexTools).findings(SCHEMA) if f.kind == "missing"]
+    assert [f.table for f in missing] == [TABLE]
+    assert "sequential scans read" in missing[0].detail and missing[0].size_bytes
