@@ -90,3 +90,14 @@ def test_the_partitions_page_shows_the_children_and_escapes_names(servers: Serve
     assert response.status_code == 200 and "RANGE (at)" in body and "feb_a" in body
     assert "<i>month</i>" not in body and "&lt;i&gt;month&lt;/i&gt;" in body
     assert client_for(people.charlie).get(url).status_code == 404
+
+
+def test_the_navigator_marks_partitioned_tables_and_partitions(servers: Servers) -> None:
+    test_postgresql_lists_partitions_with_bounds_sizes_and_sub_partitions(servers)
+    from connections.engines.browse import TableBrowsing
+
+    with open_adapter(servers.postgresql.params()) as adapter:
+        items = {o.name: o for o in adapter.get(TableBrowsing).objects("public").items}
+    assert items[PARENT].detail == "partitioned: 2 partitions" and items[PARENT].size_bytes
+    assert items["jan"].detail == f"partition of {PARENT}" and items["feb_a"].detail.startswith("partitioned") is False
+    assert items["feb_a"].detail == "partition of feb"

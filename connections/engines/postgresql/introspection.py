@@ -23,9 +23,18 @@ class PostgreSQLIntrospection(SqlIntrospection):
 
     def objects(self, ns: str) -> Listing:
         refuse_nul(ns)
+        # A partitioned table's own size and estimate are empty: its leaves' sums stand in for them.
         rows = self._execute(
-            "SELECT c.relname, c.relkind, c.reltuples::bigint,"
-            " CASE WHEN c.relkind IN ('r','p','m') THEN pg_total_relation_size(c.oid) END"
+            "SELECT c.relname, c.relkind,"
+            " CASE WHEN c.relkind = 'p' THEN (SELECT sum(greatest(l.reltuples, 0))::bigint"
+            "   FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf)"
+            " ELSE c.reltuples::bigint END,"
+            " CASE WHEN c.relkind = 'p' THEN (SELECT sum(pg_total_relation_size(t.relid))::bigint"
+            "   FROM pg_partition_tree(c.oid) t WHERE t.isleaf)"
+            " WHEN c.relkind IN ('r','m') THEN pg_total_relation_size(c.oid) END,"
+            " CASE WHEN c.relispartition THEN (SELECT p.relname FROM pg_inherits i"
+            "   JOIN pg_class p ON p.oid = i.inhparent WHERE i.inhrelid = c.oid LIMIT 1) END,"
+            " CASE WHEN c.relkind = 'p' THEN (SELECT count(*) FROM pg_inherits i WHERE i.inhparent = c.oid) END"
             " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
             " WHERE n.nspname = %s AND c.relkind IN ('r','p','v','m','f') ORDER BY c.relname LIMIT %s",
             [ns, MAX_OBJECTS + 1],
@@ -34,10 +43,13 @@ class PostgreSQLIntrospection(SqlIntrospection):
             ObjectInfo(
                 name=name,
                 kind=KINDS[kind],
-                estimated_rows=None if tuples < 0 or kind == "v" else tuples,
+                estimated_rows=None if tuples is None or tuples < 0 or kind == "v" else tuples,
                 size_bytes=size,
+                detail=(f"partitioned: {children} partitions" if kind == "p" else "")
+                + (f"partition of {parent}" if parent else ""),
+                extra={"partition_of": parent} if parent else {},
             )
-            for name, kind, tuples, size in rows[:MAX_OBJECTS]
+            for name, kind, tuples, size, parent, children in rows[:MAX_OBJECTS]
         ]
         notice = f"Showing the first {MAX_OBJECTS} relations." if len(rows) > MAX_OBJECTS else ""
         return Listing(items=items, notice=notice)
