@@ -41,6 +41,7 @@ def index_list(request: HttpRequest, access: Access) -> HttpResponse:
         indexes = tools.list_indexes(ns, obj)
         browsing = adapter.get(TableBrowsing)
         columns = [c.name for c in browsing.describe(ns, obj).columns] if browsing else []
+        free_columns = bool(browsing and browsing.documents)  # documents: fields are typed, not chosen
         notice = getattr(tools, "notice", "")
     ctx = {
         "connection": connection,
@@ -48,6 +49,7 @@ def index_list(request: HttpRequest, access: Access) -> HttpResponse:
         "obj": obj,
         "indexes": indexes,
         "columns": columns,
+        "free_columns": free_columns,
         "notice": notice,
         "can_write": access.can_write,
         "online": tools.online,

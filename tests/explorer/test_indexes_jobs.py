@@ -146,3 +146,39 @@ def test_sqlite_heuristic_advice_is_labelled_and_buildable(
     assert IndexJob.objects.get().status == "done"
     with sqlite3.connect(path) as db:
         assert [r[1] for r in db.execute("PRAGMA index_list(orders)")] == ["orders_status_idx"]
+
+
+def test_a_mongodb_index_is_built_from_typed_fields_with_direction(
+    servers: Servers, people: People, django_capture_on_commit_callbacks: Any
+) -> None:
+    from pymongo import MongoClient
+
+    m = servers.mongodb
+    client = MongoClient(host=m.host, port=m.port, username=m.username, password=m.password, authSource="admin")
+    client["dbdeck_test"]["jobs'coll"].drop()
+    client["dbdeck_test"]["jobs'coll"].insert_one({"kind": "a", "at": 1})
+    connection = Connection(
+        team=people.acme,
+        name="mongo",
+        engine="mongodb",
+        host=m.host,
+        port=m.port,
+        database="dbdeck_test",
+        username=m.username,
+        options={"tls_mode": "disable", "auth_source": "admin"},
+    )
+    connection.set_secret(m.password)
+    connection.save()
+    page = client_for(people.bob).get(
+        reverse("explorer:indexes", args=[connection.pk]), {"ns": "dbdeck_test", "obj": "jobs'coll"}
+    )
+    assert page.status_code == 200 and b'placeholder="field or field:-1"' in page.content
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(people.bob).post(
+            reverse("explorer:index_create", args=[connection.pk]),
+            {"ns": "dbdeck_test", "obj": "jobs'coll", "col": ["kind", "at:-1", ""]},
+        )
+    assert IndexJob.objects.get().status == "done"
+    keys = [dict(spec["key"]) for spec in client["dbdeck_test"]["jobs'coll"].list_indexes()]
+    client.close()
+    assert {"kind": 1, "at": -1} in keys
