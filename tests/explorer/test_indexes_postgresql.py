@@ -172,3 +172,22 @@ def test_a_table_read_by_heavy_sequential_scans_is_a_finding(servers: Servers, o
         missing = [f for f in adapter.get(IndexTools).findings(SCHEMA) if f.kind == "missing"]
     assert [f.table for f in missing] == [TABLE]
     assert "sequential scans read" in missing[0].detail and missing[0].size_bytes
+
+
+def test_what_if_finds_the_join_key_and_the_sort_column(servers: Servers, orders: str) -> None:
+    conn = pg(servers)
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE TABLE {q(SCHEMA)}.people (id int PRIMARY KEY, name text)")
+        cur.execute(f"INSERT INTO {q(SCHEMA)}.people SELECT g, 'p' || g FROM generate_series(0, 49) g")
+        cur.execute(f"ANALYZE {q(SCHEMA)}.people")
+    conn.close()
+    join = f"SELECT * FROM {q(SCHEMA)}.people p JOIN {orders} o ON o.customer = p.id WHERE p.name = 'p7'"
+    with open_adapter(servers.postgresql.params()) as adapter:
+        tools = adapter.get(IndexTools)
+        best = [s for s in tools.suggest(join) if recommended(s)]
+        assert best and best[0].table == TABLE and best[0].columns[0] == "customer"
+        ordered = [
+            s for s in tools.suggest(f"SELECT * FROM {orders} WHERE status = 'new' ORDER BY id DESC, note LIMIT 5")
+        ]
+        assert ("status",) in [s.columns for s in ordered]
+        assert any(s.columns == ("status", "note") or s.columns == ("status", "id") for s in ordered)
