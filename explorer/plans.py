@@ -23,6 +23,7 @@ MISESTIMATE_FACTOR = 10.0
 OPEN_DEPTH = 6
 MAX_NEST = 60
 BIG_PLAN = 300
+RENDER_NODES = 3_000  # drawn in full; past this only the highlighted nodes and their ancestors
 QUIET = {"cost", "Parent Relationship", "Alias", "Schema"}  # kept in the saved plan, not shown per node
 SHOWN_DETAIL = 300  # characters of one detail value in the tree; the raw plan has all
 
@@ -224,18 +225,26 @@ def _cut(value: Any) -> str:
     return text if len(text) <= SHOWN_DETAIL else text[:SHOWN_DETAIL] + "…"
 
 
-def render(view: PlanView) -> SafeString:
-    """The plan as nested lists; subtrees open near the top and on the way to highlighted nodes."""
+def render(view: PlanView, most: int = RENDER_NODES) -> SafeString:
+    """The plan as nested lists; subtrees open near the top and on the way to highlighted nodes.
+
+    Past `most` nodes only highlighted nodes and their ancestors are drawn; the raw plan has the rest.
+    """
     out: list[str] = ['<ul class="plan-tree">']
     many = view.size > BIG_PLAN
     stack: list[Any] = [("node", 0, view.nodes[0][0], 0, 0)]
     index = {id(node): i for i, (node, _) in enumerate(view.nodes)}
+    drawn = skipped = 0
     while stack:
         item = stack.pop()
         if item[0] == "close":
             out.append(item[1])
             continue
         _, i, node, depth, shown = item
+        if drawn >= most and i not in view.open_path:
+            skipped += 1
+            continue
+        drawn += 1
         li, summary, body = _node_html(view, i, node, depth, shown)
         out.append(li)
         if not node.children:
@@ -253,6 +262,8 @@ def render(view: PlanView) -> SafeString:
         for child in reversed(node.children):
             stack.append(("node", index[id(child)], child, depth + 1, child_shown))
     out.append("</ul>")
+    if skipped:
+        out.append(f'<p class="notice">{view.size - drawn:,} more nodes are not drawn; the raw plan has them all.</p>')
     return mark_safe("".join(out))  # noqa: S308  every value above went through html.escape
 
 
@@ -274,8 +285,7 @@ def _change(before: float | None, after: float | None) -> tuple[str, bool | None
 
 def compare(a: PlanView, b: PlanView) -> list[Delta]:
     """The figures that say whether the second plan is better: time, cost, scans, estimate quality."""
-    scans_a = sum(1 for i in a.big_scans)
-    scans_b = sum(1 for i in b.big_scans)
+    scans_a, scans_b = len(a.big_scans), len(b.big_scans)
     rows = [
         ("Total time (ms)", a.total_ms, b.total_ms),
         ("Planner cost", a.root_cost, b.root_cost),

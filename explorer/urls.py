@@ -24,6 +24,7 @@ urlpatterns = [
     path("connections/<id:pk>/explain/", plans.explain, name="explain"),
     path("connections/<id:pk>/plans/compare/", plans.plan_compare, name="plan_compare"),
     path("connections/<id:pk>/plans/<uuid:token>/", plans.plan_detail, name="plan"),
+    path("connections/<id:pk>/plans/<uuid:token>/raw/", plans.plan_raw, name="plan_raw"),
     path("connections/<id:pk>/indexes/", indexes.index_list, name="indexes"),
     path("connections/<id:pk>/indexes/findings/", indexes.index_findings, name="index_findings"),
     path("connections/<id:pk>/indexes/advice/", indexes.index_advice, name="index_advice"),

@@ -144,3 +144,15 @@ def plan_compare(request: HttpRequest, access: Access) -> HttpResponse:
     a, b = _plan_context(connection, left), _plan_context(connection, right)
     ctx = {"connection": connection, "a": a, "b": b, "delta": plans.compare(a["view"], b["view"])}
     return render(request, "explorer/plan_compare.html", ctx)
+
+
+@login_required
+@require_GET
+@explorer_view()
+def plan_raw(request: HttpRequest, access: Access, token: Any) -> HttpResponse:
+    """The engine's own plan text, whole, as a download."""
+    saved = get_object_or_404(SavedPlan, connection=access.connection, token=token)
+    response = HttpResponse(saved.raw, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="plan-{saved.token}.txt"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -234,7 +234,8 @@ def plan_and_job_pages(conn: Connection, people: People) -> list[str]:
     b = SavedPlan.objects.create(connection=conn, user=people.bob, statement="SELECT 2", tree=tree, raw="raw")
     job = IndexJob.objects.create(connection=conn, user=people.bob, action="create", namespace="main", obj="t")
     compare = reverse("explorer:plan_compare", args=[conn.pk]) + f"?a={a.token}&b={b.token}"
-    return [a.get_absolute_url(), compare, job.get_absolute_url()]
+    raw = reverse("explorer:plan_raw", args=[conn.pk, a.token])
+    return [a.get_absolute_url(), compare, job.get_absolute_url(), raw]
 
 
 @pytest.mark.parametrize("who", ["anonymous", "charlie", "carol", "bob", "alice"])

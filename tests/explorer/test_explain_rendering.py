@@ -81,3 +81,14 @@ def test_mysql_8_explain_analyze_text_becomes_a_tree() -> None:
 def test_mariadb_json_with_unescaped_quotes_in_names_is_repaired() -> None:
     broken = '{\n  "table": {\n    "table_name": "a"b",\n    "attached_condition": "`a"b`.x = 1"\n  }\n}'
     assert lenient_json(broken)["table"]["table_name"] == 'a"b'
+
+
+def test_past_the_drawing_cap_only_highlighted_nodes_are_drawn() -> None:
+    root = PlanNode("Append", inclusive_ms=50.0)
+    for i in range(5000):
+        root.children.append(PlanNode("Seq Scan", relation=f"t{i}", inclusive_ms=40.0 if i == 4999 else 0.001))
+    finish(root)
+    view = plans.read(Plan(root=root, analyzed=True, raw=""))
+    html = str(plans.render(view, most=100))
+    assert html.count('class="plan-node') == 101 and "t4999" in html
+    assert "4,900 more nodes are not drawn" in html
