@@ -90,3 +90,27 @@ def test_mongodb_lists_indexes_finds_prefixes_advises_and_builds(servers: Server
         with pytest.raises(EngineError):
             list(adapter.get(IndexTools).create("dbdeck_test", "i'dx", ("n",)))
     client.close()
+
+
+def test_mariadb_counts_index_use_when_userstat_is_on(servers: Servers) -> None:
+    my = servers.mysql
+    conn = pymysql.connect(host=my.host, port=my.port, user=my.username, password=my.password, database=my.database)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET GLOBAL userstat = 1")
+            cur.execute("DROP TABLE IF EXISTS `u``sed`")
+            cur.execute("CREATE TABLE `u``sed` (id int PRIMARY KEY, a int, b int, KEY by_a (a), KEY by_b (b))")
+            cur.execute("INSERT INTO `u``sed` SELECT seq, seq % 10, seq FROM seq_1_to_500")
+            conn.commit()
+            cur.execute("SELECT count(*) FROM `u``sed` FORCE INDEX (by_a) WHERE a = 3")
+        with open_adapter(my.params()) as adapter:
+            tools = adapter.get(IndexTools)
+            listed = {i.name: i for i in tools.list_indexes(my.database, "u`sed")}
+            assert listed["by_a"].scans and listed["by_a"].scans > 0 and listed["by_b"].scans == 0
+            assert "rows read" in tools.notice
+            unused = {f.index for f in tools.findings(my.database) if f.kind == "unused" and f.table == "u`sed"}
+            assert unused == {"by_b"}
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("SET GLOBAL userstat = 0")
+        conn.close()
