@@ -134,3 +134,7 @@ def _access_removed(export: Export, exc: AccessDenied) -> str:
     )
     log.info("export %s stopped: access removed for %s", export.pk, export.user.get_username())
     return "access removed"
+
+
+# Index builds live in their own module; imported here so the worker registers them.
+from explorer.index_tasks import run_index_job  # noqa: E402, F401

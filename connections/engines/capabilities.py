@@ -19,6 +19,7 @@ from typing import BinaryIO, ClassVar, Protocol
 
 from connections.engines.base import Capability
 from connections.engines.browse import KeyBrowsing, ObjectBrowsing, TableBrowsing
+from connections.engines.partitions import Partitioning
 from connections.engines.results import (
     BackupManifest,
     BackupScope,
@@ -148,5 +149,6 @@ class Monitor(Capability):
 
 # Every contract by name, for templates (`connection|has:"Explain"`) and the capability table.
 CONTRACTS: dict[str, type[Capability]] = {
-    c.__name__: c for c in (TableBrowsing, KeyBrowsing, ObjectBrowsing, Console, Explain, IndexTools, Backup, Monitor)
+    c.__name__: c
+    for c in (TableBrowsing, KeyBrowsing, ObjectBrowsing, Console, Explain, IndexTools, Backup, Monitor, Partitioning)
 }

@@ -244,3 +244,29 @@ class Snapshot:
     metrics: list[Metric] = field(default_factory=list)
     stats_reset: dt.datetime | None = None  # counters restarted then: the collector starts over
     position: str | None = None
+
+
+# ---- Partitions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One partition (or sub-partition) of a table, as the engine describes its bounds."""
+
+    name: str
+    namespace: str = ""
+    bounds: str = ""  # "FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')", "LESS THAN (2025)", ...
+    estimated_rows: int | None = None
+    size_bytes: int | None = None
+    partitioned: bool = False  # itself split further
+    parent: str = ""  # for sub-partitions: the partition it belongs to
+
+
+@dataclass
+class PartitionInfo:
+    """How a table or collection is split: its key, its parent when it is a partition, its partitions."""
+
+    key: str = ""  # "RANGE (created)", "HASH (id)", MongoDB's shard key
+    parent: tuple[str, str] | None = None  # (namespace, table) when this table is a partition itself
+    partitions: list[Partition] = field(default_factory=list)
+    notice: str = ""

@@ -29,13 +29,17 @@ def connection_pages(pk: int) -> list[str]:
         "explorer:record",
         "explorer:record_new",
         "explorer:export",
+        "explorer:explain",
+        "explorer:indexes",
+        "explorer:index_findings",
+        "explorer:index_advice",
     )
     query = "?" + urlencode({"ns": "main", "obj": "t", "key": cursor.encode({"id": 1})})
     return [reverse(n, args=[pk]) + query for n in names]
 
 
 def other_style_pages(pk: int) -> list[str]:
-    names = ("explorer:key", "explorer:object", "explorer:object_download")
+    names = ("explorer:key", "explorer:object", "explorer:object_download", "explorer:partitions")
     return [reverse(n, args=[pk]) + "?ns=0&key=k" for n in names]
 
 
@@ -92,6 +96,8 @@ def explorer_writes(conn: Connection) -> list[tuple[str, dict[str, str]]]:
         (reverse("explorer:key_edit", args=[conn.pk]), {"ns": "0", "key": "k", "action": "delete"}),
         (reverse("explorer:object_delete", args=[conn.pk]), {"ns": "b", "key": "k"}),
         (reverse("explorer:object_upload", args=[conn.pk]), {"ns": "b"}),
+        (reverse("explorer:index_create", args=[conn.pk]), {"ns": "main", "obj": "t", "col": "name"}),
+        (reverse("explorer:index_drop", args=[conn.pk]), {"ns": "main", "obj": "t", "name": "x"}),
     ]
 
 
@@ -217,3 +223,29 @@ def test_superusers_see_every_team(acme_sqlite: Connection, people: People) -> N
     people.charlie.is_superuser = True
     people.charlie.save()
     assert client_for(people.charlie).get(reverse("connections:edit", args=[acme_sqlite.pk])).status_code == 200
+
+
+def plan_and_job_pages(conn: Connection, people: People) -> list[str]:
+    """A saved plan, a comparison of two, and an index job on the SQLite connection."""
+    from explorer.models import IndexJob, SavedPlan
+
+    tree = {"root": {"op": "Full scan", "rel": "t", "kids": []}, "analyzed": False}
+    a = SavedPlan.objects.create(connection=conn, user=people.bob, statement="SELECT 1", tree=tree, raw="raw")
+    b = SavedPlan.objects.create(connection=conn, user=people.bob, statement="SELECT 2", tree=tree, raw="raw")
+    job = IndexJob.objects.create(connection=conn, user=people.bob, action="create", namespace="main", obj="t")
+    compare = reverse("explorer:plan_compare", args=[conn.pk]) + f"?a={a.token}&b={b.token}"
+    raw = reverse("explorer:plan_raw", args=[conn.pk, a.token])
+    return [a.get_absolute_url(), compare, job.get_absolute_url(), raw]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "charlie", "carol", "bob", "alice"])
+def test_saved_plans_and_index_jobs_walked_as_every_role(who: str, acme_sqlite: Connection, people: People) -> None:
+    client = client_for(None if who == "anonymous" else getattr(people, who))
+    for url in plan_and_job_pages(acme_sqlite, people):
+        response = client.get(url)
+        if who == "anonymous":
+            assert response.status_code == 302 and response["Location"].startswith(reverse("login")), url
+        else:
+            assert response.status_code == (404 if who == "charlie" else 200), url
+    explain = client.post(reverse("explorer:explain", args=[acme_sqlite.pk]), {"statement": "SELECT * FROM t"})
+    assert explain.status_code == {"anonymous": 302, "charlie": 404}.get(who, 302)
