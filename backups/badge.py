@@ -60,7 +60,7 @@ def badges_for(connection_ids: list[int]) -> dict[int, Badge]:
         newest, good = newest_tests.get(plan.pk), verified.get(plan.pk)
         if newest is not None and newest["status"] == RunStatus.FAILED:
             state, reason = "red", f"The newest restore-test of {plan.name} failed."
-        elif good is None or now - good["finished_at"] > dt.timedelta(hours=plan.restore_window_hours):
+        elif good is None or now - (good["finished_at"] or now) > dt.timedelta(hours=plan.restore_window_hours):
             state, reason = "red", f"No restore-test of {plan.name} passed within {plan.restore_window_hours} h."
         else:
             state, reason = "green", ""
