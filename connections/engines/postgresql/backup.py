@@ -198,7 +198,7 @@ class PostgreSQLBackup(Backup):
 
     # ---- restore --------------------------------------------------------------------
     def create_target(self, target: str) -> None:
-        conn = self._connect()
+        conn = self._connect("postgres")
         conn.autocommit = True
         try:
             with conn.cursor() as cur:
@@ -209,7 +209,7 @@ class PostgreSQLBackup(Backup):
             conn.close()
 
     def drop_target(self, target: str) -> None:
-        conn = self._connect()
+        conn = self._connect("postgres")
         conn.autocommit = True
         try:
             with conn.cursor() as cur:
