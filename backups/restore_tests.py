@@ -85,9 +85,9 @@ def sandbox_for(plan: BackupPlan, made: BackupManifest) -> Iterator[tuple[Backup
             with adapter:
                 backup = adapter.get(Backup)
                 assert backup is not None
-                target = (
-                    params.database if engine == "sqlite" else ("0" if engine == "redis" else "dbdeck_restore_test")
-                )
+                # Redis keeps the dumped db index, so counts name the same keyspace.
+                targets = {"sqlite": params.database, "redis": made.notes.get("db", "0")}
+                target = targets.get(engine, "dbdeck_restore_test")
                 yield backup, target, f"ephemeral {made.server_version or engine} (removed afterwards)"
         return
     from connections.models import Connection
