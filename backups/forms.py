@@ -52,6 +52,7 @@ class PlanForm(forms.ModelForm):
             "keep_weekly",
             "keep_monthly",
             "restore_test_cron",
+            "sandbox",
             "restore_window_hours",
             "alert_emails",
             "alert_webhook",
@@ -62,6 +63,10 @@ class PlanForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["connection"].queryset = connections
         self.fields["destination"].queryset = destinations
+        self.fields["sandbox"].queryset = connections.filter(production=False)
+        self.fields[
+            "sandbox"
+        ].help_text = "Restore-tests into this connection (never production) instead of a private server."
         self.fields["cron"].help_text = "minute hour day month weekday, e.g. 0 3 * * *"
         self.fields["restore_test_cron"].help_text = "When to restore-test the newest backup (empty: only by hand)."
         if self.instance.pk:
@@ -93,6 +98,11 @@ class PlanForm(forms.ModelForm):
         connection, destination = data.get("connection"), data.get("destination")
         if connection and destination and connection.team_id != destination.team_id:
             self.add_error("destination", "The destination belongs to another team.")
+        sandbox = data.get("sandbox")
+        if sandbox and connection and (sandbox.engine != connection.engine or sandbox.team_id != connection.team_id):
+            self.add_error("sandbox", "The sandbox must be a connection of the same team and engine.")
+        if sandbox and connection and sandbox.pk == connection.pk:
+            self.add_error("sandbox", "A plan cannot restore-test into the connection it backs up.")
         try:
             data["scope"] = {k: _lines(data.get(k, ""), k) for k in ("namespaces", "objects", "patterns")}
             verify = []

@@ -63,6 +63,11 @@ class BackupPlan(models.Model):
     keep_weekly = models.PositiveSmallIntegerField(default=4)
     keep_monthly = models.PositiveSmallIntegerField(default=6)
     restore_test_cron = models.CharField(max_length=100, blank=True, default="30 4 * * 0")
+    # Restore-tests go here instead of an ephemeral server (MongoDB and S3 need one): a non-production
+    # connection of the same team and engine, where a fresh database or prefix is made and dropped.
+    sandbox = models.ForeignKey(
+        "connections.Connection", null=True, blank=True, on_delete=models.SET_NULL, related_name="sandbox_for_plans"
+    )
     # The badge turns red when no restore-test succeeded within this many hours.
     restore_window_hours = models.PositiveIntegerField(default=8 * 24)
     # [{"query": "SELECT count(*) FROM t", "expected": "42"}]

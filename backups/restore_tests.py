@@ -79,7 +79,8 @@ def sandbox_for(plan: BackupPlan, made: BackupManifest) -> Iterator[tuple[Backup
     from backups.sandbox import STARTERS, ephemeral
 
     engine = made.engine
-    if engine in STARTERS:
+    # Redis and SQLite always get a private server or file: their targets are not named databases.
+    if engine in STARTERS and (plan.sandbox_id is None or engine in ("redis", "sqlite")):
         with ephemeral(engine, made.server_version) as params:
             adapter = adapter_class(engine)(params)
             with adapter:
@@ -90,19 +91,11 @@ def sandbox_for(plan: BackupPlan, made: BackupManifest) -> Iterator[tuple[Backup
                 target = targets.get(engine, "dbdeck_restore_test")
                 yield backup, target, f"ephemeral {made.server_version or engine} (removed afterwards)"
         return
-    from connections.models import Connection
-
-    sandbox = (
-        Connection.objects.filter(
-            team_id=plan.connection.team_id, engine=engine, production=False, options__sandbox=True
-        )
-        .order_by("pk")
-        .first()
-    )
-    if sandbox is None:
+    sandbox = plan.sandbox
+    if sandbox is None or sandbox.production or sandbox.engine != engine or sandbox.team_id != plan.connection.team_id:
         raise EngineError(
-            f"{adapter_class(engine).display_name} has no ephemeral sandbox: tag a non-production connection of the "
-            "team as sandbox (options: sandbox = true) for its restore-tests.",
+            f"{adapter_class(engine).display_name} has no ephemeral sandbox: choose a non-production connection of "
+            "the team as the plan's sandbox for its restore-tests.",
             kind="config",
         )
     params: ConnectionParams = sandbox.params()

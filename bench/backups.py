@@ -91,10 +91,10 @@ def _load(server: Any, dbname: str) -> None:
             " created timestamptz, note text)"
         )
         cur.execute(
-            "INSERT INTO bench_orders SELECT g, (g * 7919) %% 100000,"
+            "INSERT INTO bench_orders SELECT g, (g::bigint * 7919) %% 100000,"
             " (ARRAY['new','paid','shipped','done'])[g %% 4 + 1],"
             " (g %% 100000) / 100.0, now() - (g || ' seconds')::interval,"
-            " md5(g::text) || ' ' || md5((g * 31)::text) || ' note'"
+            " md5(g::text) || ' ' || md5((g::bigint * 31)::text) || ' note'"
             " FROM generate_series(1, %s) g",
             [rows],
         )

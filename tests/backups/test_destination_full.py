@@ -29,10 +29,15 @@ def test_a_full_destination_fails_the_run_in_words_and_leaves_no_partial_file(
     small_disk: Path, pg_plan: Any, people: Any, backup_now: Any, servers: Any
 ) -> None:
     pg = servers.postgresql
-    with psycopg2.connect(
-        host=pg.host, port=pg.port, user=pg.username, password=pg.password, dbname=pg_plan.connection.database
-    ) as conn, conn.cursor() as cur:
-        cur.execute("INSERT INTO orders (item) SELECT md5(g::text) || md5((g*7)::text) FROM generate_series(1, 100000) g")
+    with (
+        psycopg2.connect(
+            host=pg.host, port=pg.port, user=pg.username, password=pg.password, dbname=pg_plan.connection.database
+        ) as conn,
+        conn.cursor() as cur,
+    ):
+        cur.execute(
+            "INSERT INTO orders (item) SELECT md5(g::text) || md5((g*7)::text) FROM generate_series(1, 100000) g"
+        )
     run = backup_now(pg_plan, people.bob)
     assert run.status == RunStatus.FAILED and "destination folder is full" in run.error
     assert not Artifact.objects.exists() and not BackupRun.objects.filter(status=RunStatus.RUNNING).exists()
