@@ -1,4 +1,4 @@
-"""MongoDB backups against SecantusDB: the mongodump layout written by dbdeck, restore-tested in a sandbox connection."""
+"""MongoDB backups against SecantusDB: the mongodump layout written by dbdeck, restore-tested in a sandbox."""
 
 from __future__ import annotations
 
