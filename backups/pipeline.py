@@ -41,7 +41,8 @@ class _PartStream:
         self.sink, self.out = sink, out
         self.raw_hash, self.stored_hash = hashlib.sha256(), hashlib.sha256()
         self.raw_size = self.stored_size = 0
-        self.compressor = zstandard.ZstdCompressor(level=sink.level, write_checksum=True).compressobj()
+        # One worker thread: zstd compresses beside the thread that reads, hashes and encrypts (as the zstd CLI does).
+        self.compressor = zstandard.ZstdCompressor(level=sink.level, write_checksum=True, threads=1).compressobj()
         self.encryptor = Encryptor(sink.key) if sink.key else None
 
     def _emit(self, data: bytes) -> None:
