@@ -13,15 +13,16 @@ def main() -> int:
     # Ctrl-C or a kill still runs the `finally` that stops every server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     common.setup_django()
-    from bench import grid, keys_and_objects, load, plans
+    from bench import backups, grid, keys_and_objects, load, plans
     from tests.services import Stack
 
     stack = Stack()
     results: list[common.Result] = []
     try:
         started = time.monotonic()
-        needs = {"plans": "postgresql"}  # benches named after what they measure, not their server
-        wanted = list(dict.fromkeys(needs.get(s, s) for s in sys.argv[1:] if s not in ("sqlite", "load")))
+        # benches named after what they measure start the servers they need
+        needs = {"plans": ["postgresql"], "backups": ["postgresql", "s3"]}
+        wanted = list(dict.fromkeys(n for s in sys.argv[1:] if s not in ("sqlite", "load") for n in needs.get(s, [s])))
         servers = stack.start(wanted or None) if wanted or not sys.argv[1:] else {}
         print(f"servers up in {time.monotonic() - started:.0f} s")
         app = common.LiveApp()
@@ -34,6 +35,7 @@ def main() -> int:
             "s3": ("S3 prefix", lambda: keys_and_objects.s3_prefix(app, servers["s3"])),
             "load": ("50 users on the demo, as `make run` serves it", load.run),
             "plans": ("Plan page (500-node plan)", lambda: plans.postgresql(app, servers["postgresql"])),
+            "backups": ("Backups: PostgreSQL to local and S3, restore-test", lambda: backups.run(servers)),
         }
         chosen = sys.argv[1:] or list(benches)  # e.g. `python -m bench redis s3`
         for name, run in (benches[c] for c in chosen):

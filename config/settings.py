@@ -7,6 +7,7 @@ filesystem transport so no broker server is needed.
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 
@@ -286,3 +287,22 @@ EMAIL_HOST_PASSWORD = env.str("DBDECK_EMAIL_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("DBDECK_EMAIL_TLS", default=False)
 EMAIL_TIMEOUT = env.int("DBDECK_EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DBDECK_EMAIL_FROM", default="dbdeck@localhost")
+
+# ---- Backups (backups/) --------------------------------------------------------------------------
+# Artifacts of local destinations live under this root (each team in its own folder).
+DBDECK_BACKUP_ROOT = Path(env.str("DBDECK_BACKUP_ROOT", default=str(VAR_DIR / "backups"))).resolve()
+# Backup encryption keys, separate from the credential keys: "id:base64-of-32-bytes", comma-separated.
+# The first encrypts, all decrypt (rotation). Embedded default: a generated key kept in var/backup.key (0600).
+DBDECK_BACKUP_KEYS: list[str] = env.list("DBDECK_BACKUP_KEYS", default=[]) or [
+    _kept_secret("backup.key", lambda: "local-" + os.urandom(4).hex() + ":" + base64.b64encode(os.urandom(32)).decode())
+]
+# Where restore-tests start their ephemeral servers (a private temp folder each).
+DBDECK_SANDBOX_DIR = env.str("DBDECK_SANDBOX_DIR", default="")
+# Runs whose heartbeat is older than this are reaped as "worker lost".
+DBDECK_BACKUP_HEARTBEAT_TIMEOUT_S = env.int("DBDECK_BACKUP_HEARTBEAT_TIMEOUT_S", default=120)
+CELERY_TASK_ROUTES = {"backups.tasks.*": {"queue": "backups"}}
+CELERY_BEAT_SCHEDULE = {
+    "backups-tick": {"task": "backups.tasks.tick", "schedule": 60.0},
+}
+# Links in alerts start with this address (the address people open dbdeck at).
+DBDECK_PUBLIC_URL = env.str("DBDECK_PUBLIC_URL", default="http://127.0.0.1:8000")

@@ -505,3 +505,81 @@ class Stack:
 def start_all(stack: Stack) -> Servers:
     servers = stack.start()
     return Servers(**servers)
+
+
+class FaultProxy:
+    """An HTTP proxy on 127.0.0.1 in front of a server (moto) that answers chosen requests with a fault.
+
+    `fail(status, code, times, methods)` makes the next `times` matching requests answer `status`
+    with an S3 error body (`SlowDown`, `InternalError`); everything else is forwarded unchanged.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        import http.client
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlsplit
+
+        target = urlsplit(upstream)
+        proxy = self
+        self.faults: list[tuple[int, str, set[str]]] = []
+        self.served = self.failed = 0
+        self._lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _fault(self) -> tuple[int, str] | None:
+                with proxy._lock:
+                    for i, (status, code, methods) in enumerate(proxy.faults):
+                        if not methods or self.command in methods:
+                            proxy.faults.pop(i)
+                            proxy.failed += 1
+                            return status, code
+                return None
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                fault = self._fault()
+                if fault is not None:
+                    status, code = fault
+                    xml = f"<?xml version='1.0'?><Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(xml)))
+                    self.end_headers()
+                    self.wfile.write(xml)
+                    return
+                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection",)}
+                conn.request(self.command, self.path, body=body, headers=headers)
+                answer = conn.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                for k, v in answer.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+                with proxy._lock:
+                    proxy.served += 1
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.server.server_address[1])
+        self.thread = threading.Thread(target=self.server.serve_forever, name="fault-proxy", daemon=True)
+        self.thread.start()
+
+    def fail(self, status: int, code: str, times: int, methods: set[str] | None = None) -> None:
+        with self._lock:
+            self.faults.extend((status, code, set(methods or ())) for _ in range(times))
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

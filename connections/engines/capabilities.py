@@ -115,17 +115,36 @@ class Backup(Capability):
 
     noun = "backups"
     method: ClassVar[str] = ""  # what the manifest names, e.g. "pg_dump"
+    # The restore-test's sandbox: "ephemeral" (the worker starts a private server) or "connection" (a sandbox one).
+    sandbox: ClassVar[str] = "ephemeral"
 
     @abstractmethod
     def dump(self, scope: BackupScope, sink: Sink) -> BackupManifest: ...
 
     @abstractmethod
-    def restore(self, source: Source, manifest: BackupManifest, target: str) -> RestoreReport:
-        """Restore into `target` (a fresh database, namespace or prefix on this adapter's server)."""
+    def restore(self, source: Source, manifest: BackupManifest, target: str, *, clean: bool = False) -> RestoreReport:
+        """Restore into `target` (a database, namespace, file or prefix on this adapter's server).
+
+        Stops at the first error. `clean` replaces what exists there; without it the target must be fresh.
+        """
 
     @abstractmethod
     def count(self, scope: BackupScope, target: str = "") -> list[ObjectCount]:
         """What each object holds now, as the manifest records it, to compare after a restore."""
+
+    def estimate(self, scope: BackupScope) -> int | None:
+        """Roughly how many bytes the dump reads (for the progress bar and ETA); None when unknown."""
+        return None
+
+    def create_target(self, target: str) -> None:
+        """Make a fresh, empty restore target (a database, a prefix); nothing where the restore makes it."""
+
+    def drop_target(self, target: str) -> None:
+        """Remove a restore target made for a restore-test."""
+
+    def scalar(self, query: str, target: str = "", timeout_s: float = 60.0) -> str:
+        """A verification query's first value as text (read-only); engines without queries refuse."""
+        raise NotImplementedError(f"{self.adapter.display_name} has no verification queries.")
 
 
 class Monitor(Capability):

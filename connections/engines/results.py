@@ -160,8 +160,11 @@ class ObjectCount:
 @dataclass(frozen=True)
 class ManifestPart:
     name: str  # inside the artifact, e.g. "dump.pgcustom" or "shop/orders.bson"
-    size: int
-    sha256: str
+    size: int  # bytes as the engine wrote them
+    sha256: str  # of those bytes
+    stored_name: str = ""  # the file or object at the destination ("dump.pgcustom.zst.enc")
+    stored_size: int = 0
+    stored_sha256: str = ""  # of the stored bytes: checked before anything is decrypted
 
 
 @dataclass
@@ -178,6 +181,8 @@ class BackupManifest:
     finished_at: dt.datetime | None = None
     parts: list[ManifestPart] = field(default_factory=list)
     objects: list[ObjectCount] = field(default_factory=list)
+    # What the engine wants a reader to know, e.g. {"fallback": "SYNC refused: logical DUMP stream"}.
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

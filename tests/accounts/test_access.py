@@ -249,3 +249,69 @@ def test_saved_plans_and_index_jobs_walked_as_every_role(who: str, acme_sqlite: 
             assert response.status_code == (404 if who == "charlie" else 200), url
     explain = client.post(reverse("explorer:explain", args=[acme_sqlite.pk]), {"statement": "SELECT * FROM t"})
     assert explain.status_code == {"anonymous": 302, "charlie": 404}.get(who, 302)
+
+
+# ---- backups (backups/urls.py) ----------------------------------------------------------------
+
+
+def _backup_objects(conn: Connection, people: People) -> dict[str, int]:
+    from backups.models import Artifact, BackupPlan, BackupRun, Destination, RestoreTest
+
+    dest = Destination.objects.create(team=people.acme, name="Local", kind="local")
+    plan = BackupPlan.objects.create(connection=conn, name="nightly", destination=dest, restore_test_cron="")
+    run = BackupRun.objects.create(plan=plan, status="succeeded")
+    manifest = {"format": "dbdeck-backup/1", "engine": "sqlite", "objects": [], "parts": []}
+    artifact = Artifact.objects.create(
+        run=run,
+        plan=plan,
+        destination=dest,
+        location="/nonexistent",
+        manifest_url="/nonexistent/m.json",
+        manifest=manifest,
+    )
+    test = RestoreTest.objects.create(artifact=artifact, plan=plan, status="succeeded", finished_at=run.created_at)
+    return {"plan": plan.pk, "run": run.pk, "artifact": artifact.pk, "test": test.pk}
+
+
+def backup_pages(ids: dict[str, int]) -> dict[str, str]:
+    return {
+        "plan": reverse("backups:plan", args=[ids["plan"]]),
+        "run": reverse("backups:run", args=[ids["run"]]),
+        "test": reverse("backups:restore_test", args=[ids["test"]]),
+        "edit": reverse("backups:plan_edit", args=[ids["plan"]]),
+        "restore": reverse("backups:artifact_restore", args=[ids["artifact"]]),
+    }
+
+
+def test_backup_pages_walk_every_role(acme_sqlite: Connection, people: People, settings: object) -> None:
+    ids = _backup_objects(acme_sqlite, people)
+    pages = backup_pages(ids)
+    posts = [
+        reverse("backups:run_now", args=[ids["plan"]]),
+        reverse("backups:restore_test_now", args=[ids["plan"]]),
+        reverse("backups:run_cancel", args=[ids["run"]]),
+    ]
+    creates = [reverse("backups:plan_create"), reverse("backups:destination_create")]
+    for url in [*pages.values(), *posts, *creates]:
+        response = client_for(None).get(url)
+        assert response.status_code == 302 and "/login" in response["Location"], url
+    outsider = client_for(people.charlie)
+    for url in pages.values():
+        assert outsider.get(url).status_code == 404, url
+    for url in posts:
+        assert outsider.post(url).status_code == 404, url
+    viewer = client_for(people.carol)
+    for name in ("plan", "run", "test"):
+        assert viewer.get(pages[name]).status_code == 200, name
+    for name in ("edit", "restore"):
+        assert viewer.get(pages[name]).status_code == 403, name
+    for url in posts:
+        assert viewer.post(url).status_code == 403, url
+    for url in creates:
+        assert viewer.get(url).status_code == 403, url
+    editor = client_for(people.bob)
+    assert editor.get(pages["edit"]).status_code == 403 and editor.get(pages["restore"]).status_code == 403
+    assert editor.post(reverse("backups:run_cancel", args=[ids["run"]])).status_code == 302
+    admin = client_for(people.alice)
+    for url in [*pages.values(), *creates, reverse("backups:index")]:
+        assert admin.get(url).status_code == 200, url

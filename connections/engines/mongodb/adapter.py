@@ -27,7 +27,7 @@ from connections.engines.base import (
     wrong_credentials,
 )
 from connections.engines.browse import TableBrowsing
-from connections.engines.capabilities import Explain, IndexTools
+from connections.engines.capabilities import Backup, Explain, IndexTools
 from connections.engines.mongodb.introspection import MongoDBIntrospection
 from connections.engines.partitions import Partitioning
 
@@ -40,6 +40,7 @@ class MongoDBAdapter(Adapter):
         Explain: "connections.engines.mongodb.explain.MongoDBExplain",
         IndexTools: "connections.engines.mongodb.indexes.MongoDBIndexTools",
         Partitioning: "connections.engines.mongodb.introspection.MongoDBPartitioning",
+        Backup: "connections.engines.mongodb.backup.MongoDBBackup",
     }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     options = (

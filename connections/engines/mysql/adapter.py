@@ -20,7 +20,7 @@ from connections.engines.base import (
     wrong_credentials,
 )
 from connections.engines.browse import TableBrowsing
-from connections.engines.capabilities import Explain, IndexTools
+from connections.engines.capabilities import Backup, Explain, IndexTools
 from connections.engines.mysql.introspection import MySQLIntrospection
 from connections.engines.partitions import Partitioning
 from connections.engines.sqlbase import TAG, SqlAdapter
@@ -41,6 +41,7 @@ class MySQLAdapter(SqlAdapter):
         Explain: "connections.engines.mysql.explain.MySQLExplain",
         IndexTools: "connections.engines.mysql.indexes.MySQLIndexTools",
         Partitioning: "connections.engines.mysql.introspection.MySQLPartitioning",
+        Backup: "connections.engines.mysql.backup.MySQLBackup",
     }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     default_port = 3306

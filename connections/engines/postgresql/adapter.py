@@ -22,7 +22,7 @@ from connections.engines.base import (
     wrong_credentials,
 )
 from connections.engines.browse import TableBrowsing
-from connections.engines.capabilities import Explain, IndexTools
+from connections.engines.capabilities import Backup, Explain, IndexTools
 from connections.engines.partitions import Partitioning
 from connections.engines.postgresql.introspection import PostgreSQLIntrospection
 from connections.engines.sqlbase import TAG, SqlAdapter
@@ -39,6 +39,7 @@ class PostgreSQLAdapter(SqlAdapter):
         Explain: "connections.engines.postgresql.explain.PostgreSQLExplain",
         IndexTools: "connections.engines.postgresql.indexes.PostgreSQLIndexTools",
         Partitioning: "connections.engines.postgresql.introspection.PostgreSQLPartitioning",
+        Backup: "connections.engines.postgresql.backup.PostgreSQLBackup",
     }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     default_port = 5432

@@ -18,7 +18,7 @@ from connections.engines.base import (
     refuse_nul,
 )
 from connections.engines.browse import TableBrowsing
-from connections.engines.capabilities import Explain, IndexTools
+from connections.engines.capabilities import Backup, Explain, IndexTools
 from connections.engines.sqlbase import TAG, SqlAdapter
 from connections.engines.sqlite.introspection import SQLiteIntrospection
 from connections.engines.sqlkeyset import Dialect
@@ -33,6 +33,7 @@ class SQLiteAdapter(SqlAdapter):
         TableBrowsing: "connections.engines.sqlite.browsing.SQLiteBrowsing",
         Explain: "connections.engines.sqlite.explain.SQLiteExplain",
         IndexTools: "connections.engines.sqlite.indexes.SQLiteIndexTools",
+        Backup: "connections.engines.sqlite.backup.SQLiteBackup",
     }
     form_fields = ("database",)
     form_labels = {"database": "File path"}
