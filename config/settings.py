@@ -286,3 +286,19 @@ EMAIL_HOST_PASSWORD = env.str("DBDECK_EMAIL_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("DBDECK_EMAIL_TLS", default=False)
 EMAIL_TIMEOUT = env.int("DBDECK_EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DBDECK_EMAIL_FROM", default="dbdeck@localhost")
+
+# --- monitoring (monitoring/) ---
+# Collectors run on their own Celery queue; the beat tick queues the connections that are due.
+MONITORING_INTERVAL_S = env.int("DBDECK_MONITORING_INTERVAL_S", default=60)  # per connection, changeable
+MONITORING_STATEMENT_TIMEOUT = env.float("DBDECK_MONITORING_STATEMENT_TIMEOUT", default=10.0)
+MONITORING_LEASE_S = env.int("DBDECK_MONITORING_LEASE_S", default=300)
+MONITORING_MAX_BACKOFF_S = env.int("DBDECK_MONITORING_MAX_BACKOFF_S", default=3600)
+MONITORING_TOP_STATEMENTS = env.int("DBDECK_MONITORING_TOP_STATEMENTS", default=50)
+MONITORING_MINUTE_RETENTION_H = env.int("DBDECK_MONITORING_MINUTE_RETENTION_H", default=48)
+MONITORING_HOUR_RETENTION_D = env.int("DBDECK_MONITORING_HOUR_RETENTION_D", default=90)
+CELERY_TASK_ROUTES = {"monitoring.*": {"queue": "monitoring"}}
+CELERY_BEAT_SCHEDULE = {
+    "monitoring-tick": {"task": "monitoring.tick", "schedule": 60.0},
+    "monitoring-rollup": {"task": "monitoring.rollup_and_purge", "schedule": 3600.0},
+}
+# --- end monitoring ---
