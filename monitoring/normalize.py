@@ -9,7 +9,7 @@ _TOKENS = re.compile(
     r"""(?P<str>'(?:[^']|'')*')|(?P<num>\b\d+(?:\.\d+)?(?:e[+-]?\d+)?\b)|(?P<blob>\bx'[0-9a-f]*')|(?P<space>\s+)""",
     re.IGNORECASE,
 )
-_LISTS = re.compile(r"\(\s*\?(?:\s*,\s*\?)+\s*\)")
+_LISTS = re.compile(r"\bIN\s*\(\s*\?(?:\s*,\s*\?)*\s*\)", re.IGNORECASE)
 _TAG = re.compile(r"^\s*/\*\s*dbdeck\s*\*/\s*")
 
 
@@ -21,7 +21,7 @@ def normalize_sql(sql: str) -> str:
 
     text = _TOKENS.sub(swap, _TAG.sub("", sql)).strip()
     text = re.sub(r"\$\d+|:\w+|%s", "?", text)
-    return _LISTS.sub("(?, ...)", text)[:4000]
+    return _LISTS.sub("IN (?, ...)", text)[:4000]
 
 
 def fingerprint(text: str) -> str:

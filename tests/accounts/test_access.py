@@ -29,6 +29,9 @@ def connection_pages(pk: int) -> list[str]:
         "explorer:record",
         "explorer:record_new",
         "explorer:export",
+        "monitoring:connection",
+        "monitoring:sessions",
+        "monitoring:alerts",
     )
     query = "?" + urlencode({"ns": "main", "obj": "t", "key": cursor.encode({"id": 1})})
     return [reverse(n, args=[pk]) + query for n in names]
@@ -76,6 +79,11 @@ def post_actions(conn: Connection, people: People) -> list[tuple[str, dict[str, 
         (reverse("accounts:member_add", args=[team]), {"username": "charlie", "role": "viewer"}),
         (reverse("accounts:member_role", args=[team, member.pk]), {"role": "admin"}),
         (reverse("accounts:member_remove", args=[team, member.pk]), {}),
+        (reverse("monitoring:settings", args=[conn.pk]), {"interval_s": "30"}),
+        (reverse("monitoring:session_action", args=[conn.pk]), {"session": "1", "action": "cancel"}),
+        (reverse("monitoring:profiling", args=[conn.pk]), {"level": "1", "slow_ms": "100"}),
+        (reverse("monitoring:rule_save", args=[conn.pk]), {"kind": "blocked_sessions", "threshold": "1"}),
+        (reverse("monitoring:rule_silence", args=[conn.pk]), {"kind": "blocked_sessions", "hours": "1"}),
     ]
 
 
@@ -92,6 +100,7 @@ def explorer_writes(conn: Connection) -> list[tuple[str, dict[str, str]]]:
         (reverse("explorer:key_edit", args=[conn.pk]), {"ns": "0", "key": "k", "action": "delete"}),
         (reverse("explorer:object_delete", args=[conn.pk]), {"ns": "b", "key": "k"}),
         (reverse("explorer:object_upload", args=[conn.pk]), {"ns": "b"}),
+        (reverse("monitoring:alert_ack", args=[conn.pk, 1]), {}),
     ]
 
 
