@@ -134,6 +134,7 @@ def _fill(connection_id: int, now: dt.datetime) -> None:
                 fingerprint=fp,
                 resolution=Resolution.HOUR,
                 bucket=bucket,
+                ts=int(bucket.timestamp()),
                 calls=rng.randint(1, 500),
                 total_ms=rng.random() * 1000,
                 rows=rng.randint(0, 5000),
@@ -152,6 +153,7 @@ def _fill(connection_id: int, now: dt.datetime) -> None:
                 connection_id=connection_id,
                 fingerprint=fp,
                 bucket=bucket,
+                ts=int(bucket.timestamp()),
                 calls=rng.randint(1, 50),
                 total_ms=rng.random() * 30,
             )
@@ -166,6 +168,7 @@ def _fill(connection_id: int, now: dt.datetime) -> None:
             connection_id=connection_id,
             resolution=Resolution.HOUR,
             bucket=hour - dt.timedelta(hours=h),
+            ts=int((hour - dt.timedelta(hours=h)).timestamp()),
             gauges=gauges,
             counters=counters,
             seconds=3600,
@@ -175,6 +178,7 @@ def _fill(connection_id: int, now: dt.datetime) -> None:
         HealthSample(
             connection_id=connection_id,
             bucket=minute - dt.timedelta(minutes=m),
+            ts=int((minute - dt.timedelta(minutes=m)).timestamp()),
             gauges=gauges,
             counters=counters,
             seconds=60,
@@ -289,6 +293,7 @@ def storage(app: LiveApp, server: Any) -> list[Result]:
                     connection_id=conn.pk,
                     fingerprint=fp,
                     bucket=bucket,
+                    ts=int(bucket.timestamp()),
                     calls=17,
                     total_ms=12.5,
                     rows=40,
@@ -299,7 +304,14 @@ def storage(app: LiveApp, server: Any) -> list[Result]:
                 for fp in prints[:51]
             ]
         )
-        HealthSample.objects.create(connection_id=conn.pk, bucket=bucket, gauges=gauges, counters=counters, seconds=60)
+        HealthSample.objects.create(
+            connection_id=conn.pk,
+            bucket=bucket,
+            ts=int(bucket.timestamp()),
+            gauges=gauges,
+            counters=counters,
+            seconds=60,
+        )
     minutes_bytes = used() - before
     for h in range(24):
         bucket = start + dt.timedelta(hours=h)
@@ -310,6 +322,7 @@ def storage(app: LiveApp, server: Any) -> list[Result]:
                     fingerprint=fp,
                     resolution=Resolution.HOUR,
                     bucket=bucket,
+                    ts=int(bucket.timestamp()),
                     calls=1000,
                     total_ms=750.0,
                     rows=2400,
@@ -322,6 +335,7 @@ def storage(app: LiveApp, server: Any) -> list[Result]:
             connection_id=conn.pk,
             resolution=Resolution.HOUR,
             bucket=bucket,
+            ts=int(bucket.timestamp()),
             gauges=gauges,
             counters=counters,
             seconds=3600,

@@ -42,10 +42,11 @@ class Outcome:
 
 
 def collector_for(connection: Connection) -> Collector:
-    collector, _ = Collector.objects.get_or_create(
-        connection=connection, defaults={"interval_s": settings.MONITORING_INTERVAL_S}
-    )
-    return collector
+    found = Collector.objects.filter(connection=connection).defer("previous").first()
+    if found is None:
+        Collector.objects.get_or_create(connection=connection, defaults={"interval_s": settings.MONITORING_INTERVAL_S})
+        found = Collector.objects.filter(connection=connection).defer("previous").first()
+    return found
 
 
 def claim(collector_id: int, owner: str, now: dt.datetime) -> bool:
@@ -67,6 +68,7 @@ def collect(connection_id: int, owner: str = "") -> Outcome:
     now = timezone.now()
     if not claim(collector.pk, owner, now):
         return Outcome("busy", "Another worker is collecting this connection.")
+    collector.refresh_from_db()  # what the previous holder of the lease wrote
     try:
         monitor_started = time.perf_counter()
         try:
@@ -131,7 +133,7 @@ def _hit_pct(counters: dict[str, float]) -> float | None:
 @transaction.atomic
 def store(collector: Collector, snap: Snapshot, now: dt.datetime) -> int:
     """Write one tick: fingerprints new to us, the bucket's top statements and the rest, the health row."""
-    collector = Collector.objects.select_for_update().get(pk=collector.pk)
+    # The lease makes this worker the only writer of the collector row: no row lock needed.
     connection_id = collector.connection_id
     baseline = collector.previous_at is None
     reset = bool(snap.stats_reset and collector.stats_reset and snap.stats_reset != collector.stats_reset)
@@ -166,6 +168,7 @@ def store(collector: Collector, snap: Snapshot, now: dt.datetime) -> int:
             connection_id=connection_id,
             fingerprint_id=ids[OTHER if d is other else d.key[:200]],
             bucket=bucket,
+            ts=int(bucket.timestamp()),
             calls=d.calls,
             total_ms=d.total_ms,
             rows=d.rows,
@@ -212,7 +215,12 @@ def _health(connection_id: int, bucket: dt.datetime, gauges: dict, counters: dic
     row = HealthSample.objects.filter(connection_id=connection_id, resolution=Resolution.MINUTE, bucket=bucket).first()
     if row is None:
         HealthSample.objects.create(
-            connection_id=connection_id, bucket=bucket, gauges=gauges, counters=counters, seconds=seconds
+            connection_id=connection_id,
+            bucket=bucket,
+            ts=int(bucket.timestamp()),
+            gauges=gauges,
+            counters=counters,
+            seconds=seconds,
         )
         return
     # A second tick in the same minute (a short interval): gauges are the latest, counters add up.

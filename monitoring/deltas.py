@@ -33,11 +33,11 @@ class Delta:
 def counters(stat: QueryStat) -> Counters:
     extra = stat.extra
     return [
-        float(stat.calls),
+        stat.calls,
         round(stat.total_ms, 3),
-        float(stat.rows or 0),
-        float(extra.get("shared_hit", 0)),
-        float(extra.get("shared_read", 0)),
+        stat.rows or 0,
+        extra.get("shared_hit", 0),
+        extra.get("shared_read", 0),
     ]
 
 
@@ -54,6 +54,8 @@ def statement_deltas(
         if baseline:
             continue
         before = previous.get(stat.fingerprint)
+        if before is not None and not reset and before[0] == now[0]:
+            continue  # not called since the last snapshot: most statements on most ticks
         if reset or before is None:
             diff = now
         elif now[0] < before[0] or now[1] < before[1] - 0.001:

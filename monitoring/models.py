@@ -77,6 +77,7 @@ class StatementSample(models.Model):
     fingerprint = models.ForeignKey(Fingerprint, on_delete=models.CASCADE, related_name="samples")
     resolution = models.IntegerField(choices=Resolution.choices, default=Resolution.MINUTE)
     bucket = models.DateTimeField()
+    ts = models.BigIntegerField(default=0)  # the bucket in epoch seconds: ranges and bins by integer arithmetic
     calls = models.BigIntegerField(default=0)
     total_ms = models.FloatField(default=0)
     rows = models.BigIntegerField(default=0)
@@ -86,8 +87,8 @@ class StatementSample(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["connection", "resolution", "bucket"], name="monitoring_stmt_conn_bucket"),
-            models.Index(fields=["fingerprint", "resolution", "bucket"], name="monitoring_stmt_fp_bucket"),
+            models.Index(fields=["connection", "resolution", "ts"], name="monitoring_stmt_conn_ts"),
+            models.Index(fields=["fingerprint", "resolution", "ts"], name="monitoring_stmt_fp_ts"),
         ]
 
     def __str__(self) -> str:
@@ -100,6 +101,7 @@ class HealthSample(models.Model):
     connection = models.ForeignKey("connections.Connection", on_delete=models.CASCADE, related_name="+")
     resolution = models.IntegerField(choices=Resolution.choices, default=Resolution.MINUTE)
     bucket = models.DateTimeField()
+    ts = models.BigIntegerField(default=0)
     gauges = models.JSONField(default=dict)
     counters = models.JSONField(default=dict)
     seconds = models.FloatField(default=60)  # how long the counters' differences cover
@@ -108,6 +110,7 @@ class HealthSample(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["connection", "resolution", "bucket"], name="monitoring_health_unique")
         ]
+        indexes = [models.Index(fields=["connection", "resolution", "ts"], name="monitoring_health_conn_ts")]
 
     def __str__(self) -> str:
         return f"{self.connection_id} @ {self.bucket}"

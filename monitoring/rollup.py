@@ -87,6 +87,7 @@ def _roll_hour(connection_id: int, hour: dt.datetime, minutes, health) -> None: 
             resolution=Resolution.HOUR,
             bucket=hour,
             defaults={
+                "ts": int(hour.timestamp()),
                 "gauges": {k: sum(v) / len(v) for k, v in gauges.items()},
                 "counters": dict(counters),
                 "seconds": sum(s.seconds for s in samples),
@@ -100,6 +101,7 @@ def _sample(connection_id: int, hour: dt.datetime, fingerprint_id: int, group: l
         fingerprint_id=fingerprint_id,
         resolution=Resolution.HOUR,
         bucket=hour,
+        ts=int(hour.timestamp()),
         calls=sum(r["calls"] or 0 for r in group),
         total_ms=sum(r["total_ms"] or 0 for r in group),
         rows=sum(r["rows"] or 0 for r in group),

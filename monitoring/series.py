@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Max, Sum
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Max, Sum
 from django.utils import timezone
 
 from monitoring.models import OTHER, Fingerprint, HealthSample, Resolution, StatementSample
@@ -38,6 +38,10 @@ class Range:
         minute_span = dt.timedelta(hours=settings.MONITORING_MINUTE_RETENTION_H)
         recent = self.start >= timezone.now() - minute_span
         return Resolution.MINUTE if recent and self.end - self.start <= minute_span else Resolution.HOUR
+
+    @property
+    def ts_range(self) -> tuple[int, int]:
+        return int(self.start.timestamp()), int(self.end.timestamp())
 
     def query(self) -> dict[str, str]:
         if self.name == "custom":
@@ -80,7 +84,14 @@ CHARTS = (
 )
 
 
-def _value(row: HealthSample, spec: str) -> float | None:
+@dataclass
+class _Row:
+    gauges: dict[str, float]
+    counters: dict[str, float]
+    seconds: float
+
+
+def _value(row: _Row, spec: str) -> float | None:
     g, c = row.gauges, row.counters
     if spec.endswith("/s"):
         name = spec[:-2]
@@ -99,12 +110,14 @@ def _value(row: HealthSample, spec: str) -> float | None:
 
 def health_charts(connection_id: int, rng: Range) -> list[dict[str, Any]]:
     """Per chart: its title, the x axis (epoch seconds) and the y series, dropped when it has no data."""
-    rows = list(
-        HealthSample.objects.filter(
-            connection_id=connection_id, resolution=rng.resolution, bucket__gte=rng.start, bucket__lte=rng.end
-        ).order_by("bucket")
+    low, high = rng.ts_range
+    found = HealthSample.objects.filter(
+        connection_id=connection_id, resolution=rng.resolution, ts__gte=low, ts__lte=high
     )
-    xs = [int(r.bucket.timestamp()) for r in rows]
+    xs, rows = [], []
+    for ts, gauges, counters, seconds in found.order_by("ts").values_list("ts", "gauges", "counters", "seconds"):
+        xs.append(ts)
+        rows.append(_Row(gauges, counters, seconds))
     charts = []
     for key, title, specs in CHARTS:
         series = []
@@ -153,8 +166,9 @@ def slow_queries(
     connection_id: int, rng: Range, *, sort: str = "total", search: str = "", limit: int = 50
 ) -> tuple[list[StatementRow], float]:
     """The statements of the range by total time (or `sort`), with their share and a sparkline."""
+    low, high = rng.ts_range
     samples = StatementSample.objects.filter(
-        connection_id=connection_id, resolution=rng.resolution, bucket__gte=rng.start, bucket__lte=rng.end
+        connection_id=connection_id, resolution=rng.resolution, ts__gte=low, ts__lte=high
     )
     grouped = list(
         samples.values("fingerprint_id").annotate(
@@ -194,29 +208,36 @@ def slow_queries(
 def _sparklines(rows: list[StatementRow], samples: Any, rng: Range) -> None:
     if not rows:
         return
-    span = (rng.end - rng.start).total_seconds() or 1
-    start = rng.start.timestamp()
+    low, high = rng.ts_range
+    span = max(high - low, 1)
     bins: dict[int, list[float]] = defaultdict(lambda: [0.0] * SPARK_BINS)
     ids = [r.fingerprint.pk for r in rows]
-    for fp, bucket, total in samples.filter(fingerprint_id__in=ids).values_list("fingerprint_id", "bucket", "total_ms"):
-        index = min(SPARK_BINS - 1, max(0, int((bucket.timestamp() - start) / span * SPARK_BINS)))
-        bins[fp][index] += total
+    # Binned by the database in integer arithmetic: one row per statement and bin, not per bucket.
+    binned = ExpressionWrapper((F("ts") - low) * SPARK_BINS / span, output_field=BigIntegerField())
+    per_bin = (
+        samples.filter(fingerprint_id__in=ids)
+        .annotate(bin=binned)
+        .values("fingerprint_id", "bin")
+        .annotate(total=Sum("total_ms"))
+        .values_list("fingerprint_id", "bin", "total")
+    )
+    for fp, index, total in per_bin:
+        bins[fp][min(SPARK_BINS - 1, max(0, int(index)))] += total or 0.0
     for r in rows:
         r.spark = bins[r.fingerprint.pk]
 
 
 def statement_history(fingerprint: Fingerprint, rng: Range) -> dict[str, Any]:
-    rows = list(
-        StatementSample.objects.filter(
-            fingerprint=fingerprint, resolution=rng.resolution, bucket__gte=rng.start, bucket__lte=rng.end
-        )
-        .order_by("bucket")
-        .values_list("bucket", "calls", "total_ms", "rows")
+    low, high = rng.ts_range
+    found = StatementSample.objects.filter(
+        fingerprint=fingerprint, resolution=rng.resolution, ts__gte=low, ts__lte=high
     )
+    raw = list(found.order_by("ts").values_list("ts", "calls", "total_ms", "rows"))
+    rows = [(dt.datetime.fromtimestamp(ts, tz=dt.UTC), c, t, r) for ts, c, t, r in raw]
     return {
         "key": "statement",
         "title": "Calls and mean time (ms)",
-        "x": [int(b.timestamp()) for b, *_ in rows],
+        "x": [ts for ts, *_ in raw],
         "series": [
             {"label": "calls", "values": [c for _, c, _, _ in rows]},
             {"label": "mean ms", "values": [round(t / c, 3) if c else None for _, c, t, _ in rows]},

@@ -15,19 +15,22 @@ from typing import Any
 from connections.engines.base import EngineError
 from connections.engines.capabilities import Monitor
 from connections.engines.results import Metric, QueryStat, SessionInfo, Snapshot
+from connections.engines.sqlbase import TAG
 
 STATEMENTS_13 = """
-SELECT s.dbid::text || ':' || s.queryid::text, d.datname, sum(s.calls), sum(s.total_exec_time), sum(s.rows),
-       sum(s.shared_blks_hit), sum(s.shared_blks_read), sum(s.temp_blks_read + s.temp_blks_written),
-       sum(s.wal_bytes), max(s.stddev_exec_time), max(s.max_exec_time)
+SELECT s.dbid::text || ':' || s.queryid::text, d.datname,
+       sum(s.calls)::int8, sum(s.total_exec_time)::float8, sum(s.rows)::int8,
+       sum(s.shared_blks_hit)::float8, sum(s.shared_blks_read)::float8,
+       sum(s.temp_blks_read + s.temp_blks_written)::float8, sum(s.wal_bytes)::float8, max(s.max_exec_time)::float8
 FROM pg_stat_statements(false) s LEFT JOIN pg_database d ON d.oid = s.dbid
 WHERE s.queryid IS NOT NULL
 GROUP BY s.dbid, s.queryid, d.datname
 """
 STATEMENTS_OLD = """
-SELECT s.dbid::text || ':' || s.queryid::text, d.datname, sum(s.calls), sum(s.total_time), sum(s.rows),
-       sum(s.shared_blks_hit), sum(s.shared_blks_read), sum(s.temp_blks_read + s.temp_blks_written),
-       0, max(s.stddev_time), max(s.max_time)
+SELECT s.dbid::text || ':' || s.queryid::text, d.datname,
+       sum(s.calls)::int8, sum(s.total_time)::float8, sum(s.rows)::int8,
+       sum(s.shared_blks_hit)::float8, sum(s.shared_blks_read)::float8,
+       sum(s.temp_blks_read + s.temp_blks_written)::float8, 0::float8, max(s.max_time)::float8
 FROM pg_stat_statements(false) s LEFT JOIN pg_database d ON d.oid = s.dbid
 WHERE s.queryid IS NOT NULL
 GROUP BY s.dbid, s.queryid, d.datname
@@ -102,6 +105,14 @@ class PostgreSQLMonitor(Monitor):
         self.queries += 1
         return self.adapter._execute(sql, args or [])  # type: ignore[attr-defined]
 
+    def _raw(self, sql: str) -> list[tuple[Any, ...]]:
+        """Rows as the driver gives them (the adapter's per-value conversion costs more than the query here)."""
+        self.queries += 1
+        adapter: Any = self.adapter
+        with adapter._driver_errors(rollback=True), adapter._conn().cursor() as cur:
+            cur.execute(TAG + sql)
+            return cur.fetchall()
+
     def snapshot(self, position: str | None = None, known: frozenset[str] = frozenset()) -> Snapshot:
         self.queries = 0
         snap = Snapshot(taken_at=dt.datetime.now(dt.UTC))
@@ -126,7 +137,7 @@ class PostgreSQLMonitor(Monitor):
             )
             return
         try:
-            stats = self._rows(STATEMENTS_13 if version >= 130000 else STATEMENTS_OLD)
+            stats = self._raw(STATEMENTS_13 if version >= 130000 else STATEMENTS_OLD)
         except EngineError as exc:
             self.adapter._rollback()  # type: ignore[attr-defined]
             snap.notices.append(
@@ -137,24 +148,26 @@ class PostgreSQLMonitor(Monitor):
         texts: dict[str, str] = {}
         if missing:
             texts = dict(self._rows(TEXTS, [",".join(missing)]))
-        for key, datname, calls, total, nrows, hit, read, temp, wal, _stddev, longest in stats:
-            snap.statements.append(
-                QueryStat(
-                    fingerprint=key,
-                    text=texts.get(key, ""),
-                    calls=int(calls),
-                    total_ms=float(total),
-                    rows=int(nrows),
-                    database=datname or "",
-                    extra={
-                        "shared_hit": float(hit),
-                        "shared_read": float(read),
-                        "temp_blocks": float(temp),
-                        "wal_bytes": float(wal or 0),
-                        "max_ms": float(longest or 0),
-                    },
-                )
+        # 5,000 statements a tick: values arrive as int and float (cast in SQL), no per-value conversion.
+        snap.statements = [
+            QueryStat(
+                key,
+                texts.get(key, ""),
+                calls,
+                total,
+                nrows,
+                datname or "",
+                "",
+                {
+                    "shared_hit": hit,
+                    "shared_read": read,
+                    "temp_blocks": temp,
+                    "wal_bytes": wal or 0.0,
+                    "max_ms": longest,
+                },
             )
+            for key, datname, calls, total, nrows, hit, read, temp, wal, longest in stats
+        ]
         if version >= 140000:
             dealloc, reset = self._rows("SELECT dealloc, stats_reset FROM pg_stat_statements_info")[0]
             snap.stats_reset = reset
