@@ -47,16 +47,29 @@ def collector_tick(app: LiveApp, server: Any) -> list[Result]:
     conn = app.connection(server)
     collect(conn.pk)  # the baseline tick stores every text once
 
-    # Time spent in the server's statements (round trip and driver), so the rest is dbdeck's own.
+    # Time spent talking to the server (connect, statements, fetching), so the rest is dbdeck's own.
     spent = {"ms": 0.0}
-    original = PostgreSQLAdapter._execute
+    patched = [
+        (PostgreSQLAdapter, "_execute"),
+        (PostgreSQLAdapter, "_conn"),
+        (pgmonitor.PostgreSQLMonitor, "_raw"),
+    ]
+    originals = {(cls, name): getattr(cls, name) for cls, name in patched}
 
-    def timed(self: Any, sql: str, args: Any = ()) -> Any:
-        started = time.perf_counter()
-        try:
-            return original(self, sql, args)
-        finally:
-            spent["ms"] += (time.perf_counter() - started) * 1000
+    depth = {"n": 0}
+
+    def timing(original: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            depth["n"] += 1  # _execute calls _conn: only the outermost call counts
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                depth["n"] -= 1
+                if depth["n"] == 0:
+                    spent["ms"] += (time.perf_counter() - started) * 1000
+
+        return timed
 
     own: list[float] = []
 
@@ -73,11 +86,13 @@ def collector_tick(app: LiveApp, server: Any) -> list[Result]:
             cur.execute(pgmonitor.STATEMENTS_13)
             cur.fetchall()
 
-    PostgreSQLAdapter._execute = timed  # type: ignore[method-assign]
+    for (cls, name), original in originals.items():
+        setattr(cls, name, timing(original))
     try:
         times = alternate({"tick": tick, "bare": bare}, runs=9)
     finally:
-        PostgreSQLAdapter._execute = original  # type: ignore[method-assign]
+        for (cls, name), original in originals.items():
+            setattr(cls, name, original)
     dbdeck_ms = statistics.median(own)
 
     with db.cursor() as cur:

@@ -66,7 +66,8 @@ def measure(rule: AlertRule, collector: Collector, now: dt.datetime) -> tuple[bo
 
 def evaluate(connection_id: int, now: dt.datetime | None = None) -> list[AlertEvent]:
     now = now or timezone.now()
-    collector = Collector.objects.filter(connection_id=connection_id).select_related("connection").first()
+    found = Collector.objects.filter(connection_id=connection_id).select_related("connection")
+    collector = found.defer("previous", "previous_metrics").first()
     if collector is None:
         return []
     raised = []

@@ -25,7 +25,7 @@ from connections.engines.capabilities import Monitor
 from connections.engines.results import Snapshot
 from connections.models import Connection
 from monitoring import selflog
-from monitoring.deltas import increment_deltas, metric_deltas, statement_deltas, top_with_rest
+from monitoring.deltas import increment_deltas, metric_deltas, pack, statement_deltas, top_with_rest, unpack
 from monitoring.models import OTHER, Collector, Fingerprint, HealthSample, Resolution, StatementSample
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,8 @@ def collect(connection_id: int, owner: str = "") -> Outcome:
     try:
         monitor_started = time.perf_counter()
         try:
-            snap = _snapshot(connection, collector)
+            previous = unpack(collector.previous)
+            snap = _snapshot(connection, collector, previous)
         except EngineError as exc:
             _failed(collector, exc.message, now)
             return Outcome("failed", exc.message)
@@ -85,7 +86,7 @@ def collect(connection_id: int, owner: str = "") -> Outcome:
             Collector.objects.filter(pk=collector.pk).update(enabled=False, failure="")
             return Outcome("absent", f"{connection.adapter_cls.display_name} has no monitoring.")
         snapshot_ms = (time.perf_counter() - monitor_started) * 1000
-        stored = store(collector, snap, now)
+        stored = store(collector, snap, now, previous)
         total_ms = (time.perf_counter() - started) * 1000
         Collector.objects.filter(pk=collector.pk).update(last_tick_ms=total_ms)
         return Outcome("ok", "", snapshot_ms, total_ms, stored, snap.queries)
@@ -93,7 +94,7 @@ def collect(connection_id: int, owner: str = "") -> Outcome:
         release(collector.pk, owner)
 
 
-def _snapshot(connection: Connection, collector: Collector) -> Snapshot | None:
+def _snapshot(connection: Connection, collector: Collector, previous: dict[str, list[float]]) -> Snapshot | None:
     params = connection.params()
     params = dataclasses.replace(
         params,
@@ -104,7 +105,7 @@ def _snapshot(connection: Connection, collector: Collector) -> Snapshot | None:
         monitor = adapter.get(Monitor)
         if monitor is None:
             return None
-        return monitor.snapshot(collector.position or None, known=frozenset(collector.previous))
+        return monitor.snapshot(collector.position or None, known=frozenset(previous))
 
 
 def _failed(collector: Collector, message: str, now: dt.datetime) -> None:
@@ -131,15 +132,15 @@ def _hit_pct(counters: dict[str, float]) -> float | None:
 
 
 @transaction.atomic
-def store(collector: Collector, snap: Snapshot, now: dt.datetime) -> int:
+def store(collector: Collector, snap: Snapshot, now: dt.datetime, previous: dict[str, list[float]]) -> int:
     """Write one tick: fingerprints new to us, the bucket's top statements and the rest, the health row."""
     # The lease makes this worker the only writer of the collector row: no row lock needed.
     connection_id = collector.connection_id
     baseline = collector.previous_at is None
     reset = bool(snap.stats_reset and collector.stats_reset and snap.stats_reset != collector.stats_reset)
-    deltas, current, went_down = statement_deltas(collector.previous, snap.statements, baseline=baseline, reset=reset)
+    deltas, current, went_down = statement_deltas(previous, snap.statements, baseline=baseline, reset=reset)
     deltas += increment_deltas(snap.increments) + increment_deltas(selflog.drain(connection_id))
-    new_texts = [s for s in snap.statements if s.fingerprint not in collector.previous and s.text]
+    new_texts = [s for s in snap.statements if s.fingerprint not in previous and s.text]
     new_texts += [s for s in snap.increments if s.text]
     Fingerprint.objects.bulk_create(
         [
@@ -193,7 +194,7 @@ def store(collector: Collector, snap: Snapshot, now: dt.datetime) -> int:
         _health(connection_id, bucket, sampled, counters, seconds)
     latest = {"gauges": gauges, "notices": snap.notices, "at": snap.taken_at.isoformat()}
     Collector.objects.filter(pk=collector.pk).update(
-        previous=current if snap.statements or not collector.previous else collector.previous,
+        previous=pack(current) if snap.statements or not previous else collector.previous,
         previous_metrics=keep,
         previous_at=snap.taken_at,
         position=snap.position or "",

@@ -8,6 +8,8 @@ deallocated and re-added (or reset on its own), so its current counters are its 
 
 from __future__ import annotations
 
+import zlib
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -32,13 +34,34 @@ class Delta:
 
 def counters(stat: QueryStat) -> Counters:
     extra = stat.extra
-    return [
-        stat.calls,
-        round(stat.total_ms, 3),
-        stat.rows or 0,
-        extra.get("shared_hit", 0),
-        extra.get("shared_read", 0),
-    ]
+    return [stat.calls, stat.total_ms, stat.rows or 0, extra.get("shared_hit", 0), extra.get("shared_read", 0)]
+
+
+# The counters kept between ticks (5,000 statements and more): fingerprints as text, the numbers as
+# doubles, compressed. Packing and unpacking cost a few milliseconds where JSON costs tens.
+PACK_VERSION = b"dbdeck-counters-1\n"
+WIDTH = 5
+
+
+def pack(current: dict[str, Counters]) -> bytes:
+    keys = list(current)
+    numbers = array("d", (float(v) for k in keys for v in current[k][:WIDTH]))
+    body = "\n".join(keys).encode() + b"\0" + numbers.tobytes()
+    return PACK_VERSION + zlib.compress(body, 1)
+
+
+def unpack(packed: bytes | memoryview | None) -> dict[str, Counters]:
+    """The counters `pack` wrote; anything else (empty, another version) is no counters: a baseline."""
+    raw = bytes(packed or b"")
+    if not raw.startswith(PACK_VERSION):
+        return {}
+    body = zlib.decompress(raw[len(PACK_VERSION) :])
+    names, _, blob = body.partition(b"\0")
+    keys = names.decode().split("\n") if names else []
+    numbers = array("d")
+    numbers.frombytes(blob)
+    values = numbers.tolist()
+    return {k: values[i * WIDTH : i * WIDTH + WIDTH] for i, k in enumerate(keys)}
 
 
 def statement_deltas(

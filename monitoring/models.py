@@ -32,7 +32,8 @@ class Collector(models.Model):
     failure = models.CharField(max_length=500, blank=True)  # why it is not collecting, in words
     position = models.CharField(max_length=200, blank=True)  # incremental sources resume here
     stats_reset = models.DateTimeField(null=True, blank=True)
-    previous = models.JSONField(default=dict, blank=True)  # fingerprint -> [calls, total_ms, rows, hit, read]
+    # fingerprint -> [calls, total_ms, rows, hit, read], packed by monitoring.deltas.pack
+    previous = models.BinaryField(default=b"", blank=True)
     previous_metrics = models.JSONField(default=dict, blank=True)  # counter key -> value
     previous_at = models.DateTimeField(null=True, blank=True)
     latest = models.JSONField(default=dict, blank=True)  # last gauges, tables and notices, for the cards

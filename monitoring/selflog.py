@@ -10,7 +10,9 @@ from __future__ import annotations
 import atexit
 import threading
 import time
+from typing import Any
 
+from connections.engines.capabilities import Monitor
 from connections.engines.results import QueryStat
 from monitoring.normalize import fingerprint, normalize_sql
 
@@ -35,6 +37,20 @@ def record(connection_id: int, sql: str, ms: float) -> None:
         due = len(_pending) >= FLUSH_AT or time.monotonic() - _last_flush >= FLUSH_EVERY_S
     if due:
         flush()
+
+
+def observe(connection: Any, adapter: Any, text: str, started: float) -> None:
+    """Record a statement dbdeck ran for a person, if the engine's Monitor learns from dbdeck's own."""
+    monitor = adapter.get(Monitor) if adapter.has(Monitor) else None
+    if monitor is not None and monitor.own_statements:
+        record(connection.pk, text, (time.perf_counter() - started) * 1000)
+
+
+def grid_text(ns: str, obj: str, request: Any) -> str:
+    """The grid statement in words a DBA recognizes (the browsing layer builds the SQL itself)."""
+    order = f" ORDER BY {request.sort}{' DESC' if request.descending else ''}" if request.sort else ""
+    where = " WHERE " + " AND ".join(f"{f.column} {f.op} ?" for f in request.filters) if request.filters else ""
+    return f'SELECT … FROM "{ns}"."{obj}"{where}{order} LIMIT ? /* grid page */'
 
 
 def flush() -> None:

@@ -134,6 +134,8 @@ class Monitor(Capability):
 
     # Whether `snapshot` returns statements at all, and where they come from (for the pages).
     statement_source: ClassVar[str] = ""
+    # The engine keeps no statement statistics: dbdeck records the timings of its own statements.
+    own_statements: ClassVar[bool] = False
 
     @abstractmethod
     def snapshot(self, position: str | None = None, known: frozenset[str] = frozenset()) -> Snapshot:

@@ -64,7 +64,9 @@ def attention(collector: Collector | None, now: dt.datetime) -> list[str]:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     accesses = [a for a in connections_for(request.user) if a.connection.adapter_cls.has(Monitor)]
-    collectors = Collector.objects.in_bulk([a.connection.pk for a in accesses], field_name="connection_id")
+    collectors = Collector.objects.defer("previous", "previous_metrics").in_bulk(
+        [a.connection.pk for a in accesses], field_name="connection_id"
+    )
     now = timezone.now()
     rows = []
     for access in accesses:
@@ -82,7 +84,7 @@ def connection_page(request: HttpRequest, pk: int) -> HttpResponse:
     sort = request.GET.get("sort", "total")
     search = request.GET.get("q", "")[:200]
     statements, overall = series.slow_queries(pk, rng, sort=sort, search=search)
-    collector = Collector.objects.filter(connection=connection).first()
+    collector = Collector.objects.filter(connection=connection).defer("previous", "previous_metrics").first()
     ctx = {
         "connection": connection,
         "access": access,

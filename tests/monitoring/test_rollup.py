@@ -69,3 +69,18 @@ def test_sqlite_statements_dbdeck_ran_become_its_slow_query_history(acme_sqlite:
         sum(StatementSample.objects.filter(fingerprint__key__startswith="self:").values_list("calls", flat=True)) == 2
     )
     assert not SelfTiming.objects.exists()
+
+
+def test_a_grid_page_on_sqlite_shows_up_in_its_slow_queries(acme_sqlite: Connection, people: Any) -> None:
+    from django.urls import reverse
+
+    from tests.fixtures import client_for
+
+    collect(acme_sqlite.pk)
+    response = client_for(people.carol).get(
+        reverse("explorer:browse", args=[acme_sqlite.pk]), {"ns": "main", "obj": "t"}
+    )
+    assert response.status_code == 200
+    collect(acme_sqlite.pk)
+    fp = Fingerprint.objects.get(connection=acme_sqlite, key__startswith="self:")
+    assert fp.text == 'SELECT … FROM "main"."t" LIMIT ? /* grid page */'

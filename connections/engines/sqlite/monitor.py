@@ -16,6 +16,7 @@ from connections.engines.results import Metric, SessionInfo, Snapshot
 
 class SQLiteMonitor(Monitor):
     statement_source = "dbdeck's own statements against the file"
+    own_statements = True
 
     def snapshot(self, position: str | None = None, known: frozenset[str] = frozenset()) -> Snapshot:
         snap = Snapshot(taken_at=dt.datetime.now(dt.UTC))
