@@ -119,18 +119,29 @@ def collector_tick(app: LiveApp, server: Any) -> list[Result]:
 
 
 def _fill(connection_id: int, now: dt.datetime) -> None:
-    """30 days of hourly rows for 200 statements and the last 48 h of minutes for the top 50."""
+    """What the collector keeps of 200 busy statements over 30 days: per hour (and per minute for the
+    last 48 h) the top MONITORING_TOP_STATEMENTS of them plus the "everything else" row; which
+    statements make the top changes from bucket to bucket, so all 200 appear in the range."""
+    from django.conf import settings
+
     from monitoring.models import OTHER, Fingerprint, HealthSample, Resolution, StatementSample
 
     rng = random.Random(7)
-    prints = Fingerprint.objects.bulk_create(
+    Fingerprint.objects.bulk_create(
         [
             Fingerprint(connection_id=connection_id, key=f"bench:{i}", text=f"SELECT * FROM t{i} WHERE id = $1")
             for i in range(PAGE_STATEMENTS)
         ]
         + [Fingerprint(connection_id=connection_id, key=OTHER)]
     )
-    prints = list(Fingerprint.objects.filter(connection_id=connection_id))
+    everyone = list(Fingerprint.objects.filter(connection_id=connection_id))
+    other = next(fp for fp in everyone if fp.key == OTHER)
+    statements = [fp for fp in everyone if fp.key != OTHER]
+    top = settings.MONITORING_TOP_STATEMENTS
+
+    def kept() -> list[Any]:
+        return [*rng.sample(statements, top), other]
+
     hour = now.replace(minute=0, second=0, microsecond=0)
     gauges = {"sessions": 12.0, "blocked_sessions": 0.0, "cache_hit_pct": 99.1, "database_bytes": 8e9, "xid_age": 1e6}
     counters = {
@@ -155,7 +166,7 @@ def _fill(connection_id: int, now: dt.datetime) -> None:
                 rows=rng.randint(0, 5000),
                 max_ms=rng.random() * 50,
             )
-            for fp in prints
+            for fp in kept()
         )
         if len(rows) > 20000:
             StatementSample.objects.bulk_create(rows, batch_size=2000)
@@ -172,7 +183,7 @@ def _fill(connection_id: int, now: dt.datetime) -> None:
                 calls=rng.randint(1, 50),
                 total_ms=rng.random() * 30,
             )
-            for fp in prints[:51]
+            for fp in kept()
         )
         if len(rows) > 20000:
             StatementSample.objects.bulk_create(rows, batch_size=2000)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import zlib
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 from connections.engines.results import Metric, QueryStat
 
 # What is kept of a statement between ticks: calls, total_ms, rows, blocks hit, blocks read, max_ms.
-Counters = list[float]
+Counters = Sequence[float]
 
 
 @dataclass
@@ -45,7 +46,7 @@ WIDTH = 5
 
 def pack(current: dict[str, Counters]) -> bytes:
     keys = list(current)
-    numbers = array("d", (float(v) for k in keys for v in current[k][:WIDTH]))
+    numbers = array("d", chain.from_iterable(current.values()))  # every entry is WIDTH numbers (counters())
     body = "\n".join(keys).encode() + b"\0" + numbers.tobytes()
     return PACK_VERSION + zlib.compress(body, 1)
 
@@ -60,8 +61,10 @@ def unpack(packed: bytes | memoryview | None) -> dict[str, Counters]:
     keys = names.decode().split("\n") if names else []
     numbers = array("d")
     numbers.frombytes(blob)
-    values = numbers.tolist()
-    return {k: values[i * WIDTH : i * WIDTH + WIDTH] for i, k in enumerate(keys)}
+    if len(numbers) != WIDTH * len(keys):
+        return {}
+    values = iter(numbers.tolist())
+    return dict(zip(keys, zip(*([values] * WIDTH), strict=True), strict=True))
 
 
 def statement_deltas(
