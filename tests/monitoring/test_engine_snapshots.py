@@ -142,17 +142,26 @@ def test_redis_slowlog_restart_is_noticed_and_read_from_the_start(servers: Serve
     assert any("restarted" in n for n in snap.notices)
 
 
-def test_mongodb_snapshot_reads_the_profiler_incrementally_and_says_what_the_server_lacks(servers: Servers) -> None:
+def test_mongodb_snapshot_reads_the_profiler_after_its_position_with_values_out(servers: Servers) -> None:
     m = servers.mongodb
     client = MongoClient(host=m.host, port=m.port, username=m.username, password=m.password, authSource="admin")
-    client[m.database]["mon"].insert_one({"a": 1})
     adapter, monitor = monitor_of(servers, "mongodb")
     with adapter:
-        snap = monitor.snapshot()
-        profiling = monitor.profiling()
-    assert profiling
-    assert isinstance(snap.notices, list)
-    assert snap.queries >= 3
+        assert monitor.profiling().startswith("level 0")  # nothing switched it on silently
+        monitor.set_profiling(2, 0)
+        try:
+            client[m.database]["mon"].find_one({"name": "<script>o'brien</script>", "n": 5})
+            first = monitor.snapshot()
+            shapes = [s.text for s in first.increments if "dbdeck_test.mon" in s.text]
+            assert shapes == ['query dbdeck_test.mon {"filter": {"n": "?", "name": "?"}}']
+            client[m.database]["mon"].find_one({"other": 1})
+            second = monitor.snapshot(first.position)
+        finally:
+            monitor.set_profiling(0, 100)
+        assert not any("name" in s.text for s in second.increments)
+        assert any("other" in s.text for s in second.increments)
+        assert {"operations", "sessions", "database_bytes"} <= {x.name for x in first.metrics}
+        assert monitor.sessions()
     client.close()
 
 
