@@ -257,6 +257,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 3300
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Each app below adds its queue routes and beat entries to these.
+CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
 # Where connection targets may point.
 DBDECK_SQLITE_ROOTS: list[str] = env.list("DBDECK_SQLITE_ROOTS", default=[str(VAR_DIR / "sqlite")])
@@ -300,9 +303,20 @@ DBDECK_BACKUP_KEYS: list[str] = env.list("DBDECK_BACKUP_KEYS", default=[]) or [
 DBDECK_SANDBOX_DIR = env.str("DBDECK_SANDBOX_DIR", default="")
 # Runs whose heartbeat is older than this are reaped as "worker lost".
 DBDECK_BACKUP_HEARTBEAT_TIMEOUT_S = env.int("DBDECK_BACKUP_HEARTBEAT_TIMEOUT_S", default=120)
-CELERY_TASK_ROUTES = {"backups.tasks.*": {"queue": "backups"}}
-CELERY_BEAT_SCHEDULE = {
-    "backups-tick": {"task": "backups.tasks.tick", "schedule": 60.0},
-}
+CELERY_TASK_ROUTES["backups.tasks.*"] = {"queue": "backups"}
+CELERY_BEAT_SCHEDULE["backups-tick"] = {"task": "backups.tasks.tick", "schedule": 60.0}
 # Links in alerts start with this address (the address people open dbdeck at).
 DBDECK_PUBLIC_URL = env.str("DBDECK_PUBLIC_URL", default="http://127.0.0.1:8000")
+# --- monitoring (monitoring/) ---
+# Collectors run on their own Celery queue; the beat tick queues the connections that are due.
+MONITORING_INTERVAL_S = env.int("DBDECK_MONITORING_INTERVAL_S", default=60)  # per connection, changeable
+MONITORING_STATEMENT_TIMEOUT = env.float("DBDECK_MONITORING_STATEMENT_TIMEOUT", default=10.0)
+MONITORING_LEASE_S = env.int("DBDECK_MONITORING_LEASE_S", default=300)
+MONITORING_MAX_BACKOFF_S = env.int("DBDECK_MONITORING_MAX_BACKOFF_S", default=3600)
+MONITORING_TOP_STATEMENTS = env.int("DBDECK_MONITORING_TOP_STATEMENTS", default=50)
+MONITORING_MINUTE_RETENTION_H = env.int("DBDECK_MONITORING_MINUTE_RETENTION_H", default=48)
+MONITORING_HOUR_RETENTION_D = env.int("DBDECK_MONITORING_HOUR_RETENTION_D", default=90)
+CELERY_TASK_ROUTES["monitoring.*"] = {"queue": "monitoring"}
+CELERY_BEAT_SCHEDULE["monitoring-tick"] = {"task": "monitoring.tick", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["monitoring-rollup"] = {"task": "monitoring.rollup_and_purge", "schedule": 3600.0}
+# --- end monitoring ---

@@ -51,7 +51,7 @@ finish() {  # status: stop the services (SIGTERM, SIGKILL for what is left after
 }
 trap 'finish 0' INT TERM
 
-start worker "$PY" -m celery -A config worker -Q celery,backups --loglevel="$LEVEL" --concurrency=2 --without-gossip --without-mingle \
+start worker "$PY" -m celery -A config worker -Q celery,backups,monitoring --loglevel="$LEVEL" --concurrency=2 --without-gossip --without-mingle \
   --pidfile="$RUN/worker.pid"
 start beat "$PY" -m celery -A config beat --loglevel="$LEVEL" --pidfile="$RUN/beat.pid"
 start web "$PY" -m gunicorn config.wsgi:application --bind "$HOST:$PORT" --workers 2 --threads 4 --timeout 120 \

@@ -152,9 +152,18 @@ class Monitor(Capability):
 
     noun = "monitoring"
 
+    # Whether `snapshot` returns statements at all, and where they come from (for the pages).
+    statement_source: ClassVar[str] = ""
+    # The engine keeps no statement statistics: dbdeck records the timings of its own statements.
+    own_statements: ClassVar[bool] = False
+
     @abstractmethod
-    def snapshot(self, position: str | None = None) -> Snapshot:
-        """Statement counters and health metrics now; incremental sources continue after `position`."""
+    def snapshot(self, position: str | None = None, known: frozenset[str] = frozenset()) -> Snapshot:
+        """Statement counters and health metrics now; incremental sources continue after `position`.
+
+        `known` holds fingerprints whose text the caller already stored: the engine may leave
+        their `text` empty and skip reading it (pg_stat_statements' query texts are a file read).
+        """
 
     @abstractmethod
     def sessions(self) -> list[SessionInfo]: ...
@@ -163,6 +172,14 @@ class Monitor(Capability):
         raise NotImplementedError
 
     def terminate_session(self, session_id: str) -> None:
+        raise NotImplementedError
+
+    def profiling(self) -> str:
+        """The server's statement profiling setting in words ("" when the engine has no such switch)."""
+        return ""
+
+    def set_profiling(self, level: int, slow_ms: int) -> None:
+        """Turn the server's statement profiler on or off: an explicit admin action, never done silently."""
         raise NotImplementedError
 
 

@@ -238,6 +238,10 @@ class SessionInfo:
     started: dt.datetime | None = None
     waiting_on: str = ""
     blocked_by: tuple[str, ...] = ()
+    # When the open transaction began (age of "idle in transaction"), where the client is, what it is.
+    xact_started: dt.datetime | None = None
+    client: str = ""
+    application: str = ""
 
 
 @dataclass
@@ -249,6 +253,13 @@ class Snapshot:
     metrics: list[Metric] = field(default_factory=list)
     stats_reset: dt.datetime | None = None  # counters restarted then: the collector starts over
     position: str | None = None
+    # Statements from incremental sources (SLOWLOG, system.profile) since `position`: already
+    # differences, added as they are (the cumulative ones in `statements` are diffed).
+    increments: list[QueryStat] = field(default_factory=list)
+    # What the engine could not give and how to get it ("performance_schema is off: ...").
+    notices: list[str] = field(default_factory=list)
+    # The server's own queries dbdeck ran for this snapshot (the cost it puts on the monitored server).
+    queries: int = 0
 
 
 # ---- Partitions ----------------------------------------------------------------------------

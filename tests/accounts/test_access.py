@@ -33,6 +33,9 @@ def connection_pages(pk: int) -> list[str]:
         "explorer:indexes",
         "explorer:index_findings",
         "explorer:index_advice",
+        "monitoring:connection",
+        "monitoring:sessions",
+        "monitoring:alerts",
     )
     query = "?" + urlencode({"ns": "main", "obj": "t", "key": cursor.encode({"id": 1})})
     return [reverse(n, args=[pk]) + query for n in names]
@@ -80,6 +83,11 @@ def post_actions(conn: Connection, people: People) -> list[tuple[str, dict[str, 
         (reverse("accounts:member_add", args=[team]), {"username": "charlie", "role": "viewer"}),
         (reverse("accounts:member_role", args=[team, member.pk]), {"role": "admin"}),
         (reverse("accounts:member_remove", args=[team, member.pk]), {}),
+        (reverse("monitoring:settings", args=[conn.pk]), {"interval_s": "30"}),
+        (reverse("monitoring:session_action", args=[conn.pk]), {"session": "1", "action": "cancel"}),
+        (reverse("monitoring:profiling", args=[conn.pk]), {"level": "1", "slow_ms": "100"}),
+        (reverse("monitoring:rule_save", args=[conn.pk]), {"kind": "blocked_sessions", "threshold": "1"}),
+        (reverse("monitoring:rule_silence", args=[conn.pk]), {"kind": "blocked_sessions", "hours": "1"}),
     ]
 
 
@@ -98,6 +106,7 @@ def explorer_writes(conn: Connection) -> list[tuple[str, dict[str, str]]]:
         (reverse("explorer:object_upload", args=[conn.pk]), {"ns": "b"}),
         (reverse("explorer:index_create", args=[conn.pk]), {"ns": "main", "obj": "t", "col": "name"}),
         (reverse("explorer:index_drop", args=[conn.pk]), {"ns": "main", "obj": "t", "name": "x"}),
+        (reverse("monitoring:alert_ack", args=[conn.pk, 1]), {}),
     ]
 
 

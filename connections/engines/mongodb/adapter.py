@@ -27,7 +27,7 @@ from connections.engines.base import (
     wrong_credentials,
 )
 from connections.engines.browse import TableBrowsing
-from connections.engines.capabilities import Backup, Explain, IndexTools
+from connections.engines.capabilities import Backup, Explain, IndexTools, Monitor
 from connections.engines.mongodb.introspection import MongoDBIntrospection
 from connections.engines.partitions import Partitioning
 
@@ -41,6 +41,7 @@ class MongoDBAdapter(Adapter):
         IndexTools: "connections.engines.mongodb.indexes.MongoDBIndexTools",
         Partitioning: "connections.engines.mongodb.introspection.MongoDBPartitioning",
         Backup: "connections.engines.mongodb.backup.MongoDBBackup",
+        Monitor: "connections.engines.mongodb.monitor.MongoDBMonitor",
     }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     options = (

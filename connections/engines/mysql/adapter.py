@@ -20,7 +20,7 @@ from connections.engines.base import (
     wrong_credentials,
 )
 from connections.engines.browse import TableBrowsing
-from connections.engines.capabilities import Backup, Explain, IndexTools
+from connections.engines.capabilities import Backup, Explain, IndexTools, Monitor
 from connections.engines.mysql.introspection import MySQLIntrospection
 from connections.engines.partitions import Partitioning
 from connections.engines.sqlbase import TAG, SqlAdapter
@@ -42,6 +42,7 @@ class MySQLAdapter(SqlAdapter):
         IndexTools: "connections.engines.mysql.indexes.MySQLIndexTools",
         Partitioning: "connections.engines.mysql.introspection.MySQLPartitioning",
         Backup: "connections.engines.mysql.backup.MySQLBackup",
+        Monitor: "connections.engines.mysql.monitor.MySQLMonitor",
     }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     default_port = 3306

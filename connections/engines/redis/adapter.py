@@ -24,7 +24,7 @@ from connections.engines.base import (
     wrong_credentials,
 )
 from connections.engines.browse import KeyBrowsing
-from connections.engines.capabilities import Backup
+from connections.engines.capabilities import Backup, Monitor
 from connections.engines.redis.introspection import RedisIntrospection
 
 
@@ -34,6 +34,7 @@ class RedisAdapter(Adapter):
     capabilities = {
         KeyBrowsing: "connections.engines.redis.browsing.RedisKeys",
         Backup: "connections.engines.redis.backup.RedisBackup",
+        Monitor: "connections.engines.redis.monitor.RedisMonitor",
     }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     form_labels = {"database": "Database index"}
