@@ -34,11 +34,15 @@ class BrowserSession(SessionAuth):
 
     openapi_description = "The dbdeck session cookie of a signed-in browser; writes need the X-CSRFToken header."
 
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+    def __call__(self, request: HttpRequest) -> Any:
+        # Without a signed-in session there is nothing to check CSRF for: the answer is 401, not 403.
         user = getattr(request, "user", None)
-        if user is not None and has_roles(user):
-            return user
-        return None
+        if user is None or not has_roles(user):
+            return None
+        return super().__call__(request)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        return request.user
 
 
 AUTH = [TokenAuth(), BrowserSession()]
