@@ -69,7 +69,8 @@ def _browsing(adapter: Adapter) -> TableBrowsing | KeyBrowsing | ObjectBrowsing:
 @router.get("/{id:pk}/namespaces", response=answers(NamespaceList, extra=ENGINE), openapi_extra=needs(Role.VIEWER))
 def namespaces(request: HttpRequest, pk: ID) -> dict[str, Any]:
     """Schemas, databases or buckets: the first browse level (engines return these whole)."""
-    with engine(access.connection_for(request, pk)) as adapter:
+    read = access.connection_for(request, pk)
+    with engine(read) as adapter:
         found = _browsing(adapter).namespaces()
     return {"items": [{"name": n.name, "detail": n.detail} for n in found], "next_cursor": None}
 
@@ -81,8 +82,9 @@ class NsQuery(Schema):
 @router.get("/{id:pk}/objects", response=answers(Listing, extra=ENGINE), openapi_extra=needs(Role.VIEWER))
 def objects(request: HttpRequest, pk: ID, query: Query[NsQuery]) -> dict[str, Any]:
     """Tables, views and collections of one namespace, with estimated sizes (never COUNT(*))."""
+    read = access.connection_for(request, pk)
     grid = GridForm(request.GET).valid()
-    with engine(access.connection_for(request, pk)) as adapter:
+    with engine(read) as adapter:
         listing = require(adapter, TableBrowsing).objects(grid.cleaned_data["ns"] or "")
     return _listing(listing)
 
@@ -109,9 +111,9 @@ class GridQuery(Schema):
 @router.get("/{id:pk}/rows", response=answers(RowsPage, extra=ENGINE), openapi_extra=needs(Role.VIEWER))
 def rows(request: HttpRequest, pk: ID, query: Query[GridQuery]) -> dict[str, Any]:
     """One keyset page of a table or collection, values as typed cells cut at the grid's cap."""
+    read = access.connection_for(request, pk)
     grid = GridForm(request.GET, need_object=True).valid()
     ns, obj = grid.cleaned_data["ns"] or "", grid.cleaned_data["obj"]
-    read = access.connection_for(request, pk)
     with engine(read) as adapter:
         browsing = require(adapter, TableBrowsing)
         info = catalog.describe(read.connection, browsing, ns, obj)
@@ -140,10 +142,10 @@ def rows(request: HttpRequest, pk: ID, query: Query[GridQuery]) -> dict[str, Any
 @router.get("/{id:pk}/rows/count", response=answers(CountOut, extra=ENGINE), openapi_extra=needs(Role.VIEWER))
 def rows_count(request: HttpRequest, pk: ID, query: Query[GridQuery]) -> dict[str, Any]:
     """The exact count with the filters (COUNT(*) under the statement timeout), only when asked."""
+    read = access.connection_for(request, pk)
     grid = GridForm(request.GET, need_object=True).valid()
     ns, obj = grid.cleaned_data["ns"] or "", grid.cleaned_data["obj"]
     preq = grid.page_request()
-    read = access.connection_for(request, pk)
     with engine(read) as adapter:
         total = require(adapter, TableBrowsing).count_exact(ns, obj, preq)
     record(
@@ -166,9 +168,10 @@ class RowQuery(Schema):
 @router.get("/{id:pk}/row", response=answers(RowOut, extra=ENGINE), openapi_extra=needs(Role.VIEWER))
 def row(request: HttpRequest, pk: ID, query: Query[RowQuery]) -> Any:
     """One row or document, whole (values cut at the detail view's cap)."""
+    read = access.connection_for(request, pk)
     target = RowForm(request.GET).valid().cleaned_data
     key = RowKeyForm(request.GET).valid().cleaned_data["key"]
-    with engine(access.connection_for(request, pk)) as adapter:
+    with engine(read) as adapter:
         found = require(adapter, TableBrowsing).record(target["ns"], target["obj"], key)
     if found is None:
         raise EngineError("That row no longer exists (or its key changed).", "database")
@@ -187,8 +190,9 @@ class KeysQuery(Schema):
 @router.get("/{id:pk}/keys", response=answers(Listing, extra=ENGINE), openapi_extra=needs(Role.VIEWER))
 def keys(request: HttpRequest, pk: ID, query: Query[KeysQuery]) -> dict[str, Any]:
     """One bounded SCAN batch of Redis keys grouped by the separator (never KEYS)."""
+    read = access.connection_for(request, pk)
     scan = KeyTreeForm(request.GET).valid().cleaned_data
-    with engine(access.connection_for(request, pk)) as adapter:
+    with engine(read) as adapter:
         listing = require(adapter, KeyBrowsing).scan_keys(
             scan["ns"],
             prefix=scan["prefix"],
@@ -209,8 +213,9 @@ class KeyQuery(Schema):
 @router.get("/{id:pk}/key", response=answers(KeyValueOut, extra=ENGINE), openapi_extra=needs(Role.VIEWER))
 def key(request: HttpRequest, pk: ID, query: Query[KeyQuery]) -> Any:
     """A Redis value, its members paged by cursor (HSCAN / SSCAN / ZSCAN / LRANGE / XRANGE)."""
+    read = access.connection_for(request, pk)
     form = KeyForm(request.GET).valid().cleaned_data
-    with engine(access.connection_for(request, pk)) as adapter:
+    with engine(read) as adapter:
         store = require(adapter, KeyBrowsing)
         value = store.key_value(form["ns"], store.unescape_key(form["key"]), cursor=form["cursor"])
         if value is None:
@@ -237,10 +242,11 @@ class BucketQuery(Schema):
 @router.get("/{id:pk}/bucket", response=answers(Listing, extra=ENGINE), openapi_extra=needs(Role.VIEWER))
 def bucket(request: HttpRequest, pk: ID, query: Query[BucketQuery]) -> dict[str, Any]:
     """One delimiter listing of a bucket by prefix, continued by token."""
+    read = access.connection_for(request, pk)
     form = BucketForm(request.GET).valid().cleaned_data
     if not form["ns"]:
         raise EngineError("Choose a bucket first (the namespaces endpoint lists them).", "config")
-    with engine(access.connection_for(request, pk)) as adapter:
+    with engine(read) as adapter:
         listing = require(adapter, ObjectBrowsing).list_objects(
             form["ns"], prefix=form["prefix"], token=form["token"] or None
         )
@@ -254,8 +260,9 @@ class ObjectQuery(Schema):
 
 @router.get("/{id:pk}/bucket/object", response=answers(ObjectMetaOut, extra=ENGINE), openapi_extra=needs(Role.VIEWER))
 def bucket_object(request: HttpRequest, pk: ID, query: Query[ObjectQuery]) -> dict[str, Any]:
+    read = access.connection_for(request, pk)
     form = ObjectForm(request.GET).valid().cleaned_data
-    with engine(access.connection_for(request, pk)) as adapter:
+    with engine(read) as adapter:
         meta = require(adapter, ObjectBrowsing).head_object(form["ns"], form["key"])
     return {
         "bucket": meta.bucket,
@@ -279,8 +286,8 @@ def bucket_object(request: HttpRequest, pk: ID, query: Query[ObjectQuery]) -> di
 )
 def bucket_object_download(request: HttpRequest, pk: ID, query: Query[ObjectQuery]) -> Any:
     """The object's body, streamed."""
-    form = ObjectForm(request.GET).valid().cleaned_data
     read = access.connection_for(request, pk)
+    form = ObjectForm(request.GET).valid().cleaned_data
     adapter = read.connection.adapter(read_only=not read.can_write)
     try:
         meta, chunks = require(adapter, ObjectBrowsing).open_object(form["ns"], form["key"])
