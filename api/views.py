@@ -14,12 +14,15 @@ from api.forms import TokenForm
 from api.models import AccessToken
 from audit.record import record
 
+NEW_SECRET_KEY = "dbdeck_new_token"
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def token_list(request: HttpRequest) -> HttpResponse:
+    """Post, redirect, show: the new secret rides in the session to the next page view, which removes it,
+    so reloading neither shows it again nor makes a second token."""
     form = TokenForm(request.POST or None, user=request.user)
-    secret = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         token, secret = tokens.issue(
@@ -34,11 +37,12 @@ def token_list(request: HttpRequest) -> HttpResponse:
             ceiling=token.ceiling,
             expires=token.expires_at.isoformat(),
         )
-        form = TokenForm(user=request.user)
+        request.session[NEW_SECRET_KEY] = secret
+        return redirect("tokens")
     limit, window = ratelimit.limits()
     ctx = {
         "form": form,
-        "secret": secret,
+        "secret": request.session.pop(NEW_SECRET_KEY, ""),
         "tokens": AccessToken.objects.filter(user=request.user).select_related("team"),
         "limit": limit,
         "window": window,

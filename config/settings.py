@@ -288,7 +288,7 @@ EMAIL_TIMEOUT = env.int("DBDECK_EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DBDECK_EMAIL_FROM", default="dbdeck@localhost")
 
 # --- API (issue 12): /api/v1/, personal access tokens and their rate limit (api/ratelimit.py) ---
-INSTALLED_APPS += ["api"]
+INSTALLED_APPS += ["ninja", "api"]  # ninja: Swagger UI's files for /api/v1/docs, served from static/
 DBDECK_API_RATE_LIMIT = env.int("DBDECK_API_RATE_LIMIT", default=600)  # requests per token per window
 DBDECK_API_RATE_WINDOW = env.int("DBDECK_API_RATE_WINDOW", default=60)  # seconds
 # --- end API ---

@@ -21,8 +21,9 @@ API = "/api/v1"
 
 def test_the_tokens_page_shows_a_new_secret_once_and_keeps_only_its_hash(people: People) -> None:
     client = client_for(people.bob)
-    response = client.post(reverse("tokens"), {"name": "ci <deploy>", "ceiling": "editor", "days": "30"})
-    assert response.status_code == 200
+    response = client.post(reverse("tokens"), {"name": "ci <deploy>", "ceiling": "editor", "days": "30"}, follow=True)
+    assert response.redirect_chain == [(reverse("tokens"), 302)]
+    assert "new_token" not in str(dict(client.session))
     secret = re.search(r"dbd_[A-Za-z0-9_-]{43}", response.content.decode()).group(0)
     token = AccessToken.objects.get(user=people.bob)
     assert token.digest == hashlib.sha256(secret.encode()).hexdigest()
