@@ -320,3 +320,8 @@ CELERY_TASK_ROUTES["monitoring.*"] = {"queue": "monitoring"}
 CELERY_BEAT_SCHEDULE["monitoring-tick"] = {"task": "monitoring.tick", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["monitoring-rollup"] = {"task": "monitoring.rollup_and_purge", "schedule": 3600.0}
 # --- end monitoring ---
+# --- API (issue 12): /api/v1/, personal access tokens and their rate limit (api/ratelimit.py) ---
+INSTALLED_APPS += ["ninja", "api"]  # ninja: Swagger UI's files for /api/v1/docs, served from static/
+DBDECK_API_RATE_LIMIT = env.int("DBDECK_API_RATE_LIMIT", default=600)  # requests per token per window
+DBDECK_API_RATE_WINDOW = env.int("DBDECK_API_RATE_WINDOW", default=60)  # seconds
+# --- end API ---

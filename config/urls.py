@@ -38,5 +38,6 @@ urlpatterns = [
     path("backups/", include("backups.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("audit/", include("audit.urls")),
+    path("", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,1 @@
+"""`dbdeck`: the command line for the dbdeck API (standard library only, no Django)."""

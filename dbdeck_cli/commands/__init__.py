@@ -1,0 +1,1 @@
+"""The command families: session (login, whoami), browse (connections, rows, export), jobs (query, backups, slow)."""
