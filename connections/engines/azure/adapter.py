@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 import time
 from functools import cached_property
 from typing import Any
@@ -45,6 +46,7 @@ PERMISSION_CODES = {
 MISSING_CODES = {"ContainerNotFound", "BlobNotFound", "ResourceNotFound"}
 # azure-core logs every request and response at INFO, naming each blob: too much for dbdeck's log.
 logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
+CONTAINER_NAME = re.compile(r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}")
 BLOCK = 4 * 1024 * 1024  # upload blocks and download chunks: what one request holds in memory
 
 
@@ -89,6 +91,9 @@ class AzureAdapter(Adapter):
             errors["username"] = "Azure Blob Storage needs the storage account's name."
         elif not account.isascii() or not account.isalnum():
             errors["username"] = "A storage account name has only letters and digits."
+        container = str(settings.get("database") or "")
+        if container and not CONTAINER_NAME.fullmatch(container):
+            errors["database"] = "Container names are 3 to 63 lowercase letters, digits and single hyphens."
         return errors
 
     @cached_property
@@ -178,9 +183,11 @@ class AzureAdapter(Adapter):
         return EngineError(f"The store did not answer within {self.params.statement_timeout:g} s.", "timeout")
 
     def error(self, exc: ax.HttpResponseError) -> EngineError:
-        code = str(exc.error_code or "")
+        code = str(getattr(exc.error_code, "value", exc.error_code) or "")
         status = exc.status_code
-        if code in AUTH_CODES or (status == 401 and not code):
+        # Azurite answers a bad signature with AuthorizationFailure, Azure with AuthenticationFailed.
+        refused = "failed to authenticate" in str(exc.message or exc.reason or "")
+        if code in AUTH_CODES or refused or (status == 401 and not code):
             return EngineError("The account key or SAS token was refused: check the saved credential.", "auth")
         if code in PERMISSION_CODES or status == 403:
             return EngineError("Access denied: this credential may not do this here.", "permission")

@@ -9,8 +9,8 @@ from typing import BinaryIO
 from azure.storage.blob import BlobSasPermissions, ContentSettings, generate_blob_sas
 
 from connections.engines.azure.adapter import AzureAdapter
-from connections.engines.azure.introspection import object_meta
-from connections.engines.base import EngineError, refuse_nul
+from connections.engines.azure.introspection import check_name, object_meta
+from connections.engines.base import EngineError
 from connections.engines.browse import Listing, Namespace, ObjectBrowsing, ObjectMeta, ObjectVersion
 
 MAX_SAS_SECONDS = 7 * 24 * 3600  # dbdeck's cap: Azure allows longer, a shared link should not live that long
@@ -42,7 +42,7 @@ class AzureObjects(ObjectBrowsing):
         return self.adapter.introspection.versions(bucket, key, limit)
 
     def open_object(self, bucket: str, key: str) -> tuple[ObjectMeta, Iterator[bytes]]:
-        refuse_nul(bucket, key)
+        check_name(bucket, key)
         blob = self.adapter.service().get_blob_client(bucket, key)
         # One chunk (4 MiB) at a time; later chunks are read with If-Match on the first one's ETag.
         downloader = self.adapter.call(blob.download_blob, max_concurrency=1)
@@ -59,7 +59,7 @@ class AzureObjects(ObjectBrowsing):
         return meta, stream()
 
     def presign(self, bucket: str, key: str, seconds: int) -> str:
-        refuse_nul(bucket, key)
+        check_name(bucket, key)
         seconds = max(1, min(int(seconds), MAX_SAS_SECONDS))
         if self.adapter.sas:
             raise EngineError(
@@ -81,7 +81,7 @@ class AzureObjects(ObjectBrowsing):
 
     def put_object(self, bucket: str, key: str, fileobj: BinaryIO, size: int | None, content_type: str) -> None:
         self.adapter.writable()
-        refuse_nul(bucket, key)
+        check_name(bucket, key)
         blob = self.adapter.service().get_blob_client(bucket, key)
         # Past 4 MiB the library stages 4 MiB blocks one at a time and commits the block list.
         self.adapter.call(
@@ -95,6 +95,6 @@ class AzureObjects(ObjectBrowsing):
 
     def delete_object(self, bucket: str, key: str) -> None:
         self.adapter.writable()
-        refuse_nul(bucket, key)
+        check_name(bucket, key)
         blob = self.adapter.service().get_blob_client(bucket, key)
         self.adapter.call(blob.delete_blob, delete_snapshots="include")

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from connections.engines.base import refuse_nul
+from connections.engines.base import EngineError, refuse_nul
 from connections.engines.browse import Listing, Namespace, ObjectInfo, ObjectMeta, ObjectVersion
 
 if TYPE_CHECKING:
     from connections.engines.azure.adapter import AzureAdapter
 
 MAX_CONTAINERS = 1000
+MAX_NAME_CHARS = 1024
+
+
+def check_name(container: str, key: str) -> None:
+    """Refuse, before sending, a blob name that a URL cannot carry as it is.
+
+    Blob names travel in the URL path with their slashes, so a "." or ".." segment would be
+    resolved away on the way and address another blob (with an account SAS, successfully).
+    """
+    refuse_nul(container, key)
+    if any(part in (".", "..") for part in key.split("/")):
+        raise EngineError("Azure cannot address a blob whose name has . or .. between slashes.", "config")
+    if not key or len(key) > MAX_NAME_CHARS:
+        raise EngineError(f"Blob names are 1 to {MAX_NAME_CHARS} characters long.", "config")
 
 
 def _text(value: Any) -> str:
@@ -89,13 +103,13 @@ class AzureIntrospection:
         return Listing(items=items, next_cursor=pages.continuation_token or None)
 
     def head_object(self, container: str, key: str) -> ObjectMeta:
-        refuse_nul(container, key)
+        check_name(container, key)
         blob = self.adapter.service().get_blob_client(container, key)
         return object_meta(container, self.adapter.call(blob.get_blob_properties))
 
     def versions(self, container: str, key: str, limit: int) -> list[ObjectVersion]:
         """Snapshots and versions of one blob, newest first, from one listing page of at most `limit`."""
-        refuse_nul(container, key)
+        check_name(container, key)
         client = self.adapter.service().get_container_client(container)
         listed = self.adapter.call(
             client.list_blobs, name_starts_with=key, include=["snapshots", "versions"], results_per_page=limit

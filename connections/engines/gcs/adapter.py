@@ -177,7 +177,13 @@ class GCSAdapter(Adapter):
             raise EngineError("The token endpoint could not be reached: check the network.", "unreachable") from None
         except requests.exceptions.SSLError:
             raise EngineError("The TLS handshake failed: check the TLS setting and the endpoint.", "tls") from None
-        except (requests.exceptions.ConnectionError, requests.exceptions.ConnectTimeout):
+        except (requests.exceptions.ConnectionError, requests.exceptions.ConnectTimeout) as exc:
+            if "aborted" in str(exc):  # connected, then dropped without an answer
+                raise EngineError(
+                    "The store closed the connection without answering: it may not take this request "
+                    "(gcp-storage-emulator drops names with .. between slashes).",
+                    "config",
+                ) from None
             raise unreachable(self.params) from None
         except requests.exceptions.ReadTimeout:
             raise self.timed_out() from None

@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from connections.engines.base import EngineError, refuse_nul
+from connections.engines.base import EngineError
 from connections.engines.browse import Listing, Namespace, ObjectBrowsing, ObjectMeta, ObjectVersion
 from connections.engines.gcs.adapter import GCSAdapter
+from connections.engines.gcs.introspection import check_name
 
 MAX_SIGNED_SECONDS = 7 * 24 * 3600  # V4 signatures live at most seven days
 CHUNK = 64 * 1024
@@ -57,7 +58,7 @@ class GCSObjects(ObjectBrowsing):
         return meta, chunks()
 
     def presign(self, bucket: str, key: str, seconds: int) -> str:
-        refuse_nul(bucket, key)
+        check_name(bucket, key)
         seconds = max(1, min(int(seconds), MAX_SIGNED_SECONDS))
         credentials = self.adapter.key_credentials()
         if credentials is None:
@@ -83,12 +84,12 @@ class GCSObjects(ObjectBrowsing):
 
     def put_object(self, bucket: str, key: str, fileobj: BinaryIO, size: int | None, content_type: str) -> None:
         self.adapter.writable()
-        refuse_nul(bucket, key)
+        check_name(bucket, key)
         # Past 8 MiB (or of unknown size) the library uploads resumably, one chunk in memory at a time.
         blob = self.adapter.client().bucket(bucket).blob(key, chunk_size=UPLOAD_CHUNK)
         self.adapter.call(blob.upload_from_file, fileobj, size=size, content_type=content_type, rewind=False)
 
     def delete_object(self, bucket: str, key: str) -> None:
         self.adapter.writable()
-        refuse_nul(bucket, key)
+        check_name(bucket, key)
         self.adapter.call(self.adapter.client().bucket(bucket).delete_blob, key)

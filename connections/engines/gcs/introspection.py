@@ -18,6 +18,16 @@ if TYPE_CHECKING:
     from connections.engines.gcs.adapter import GCSAdapter
 
 MAX_BUCKETS = 1000
+MAX_NAME_BYTES = 1024
+
+
+def check_name(bucket: str, key: str) -> None:
+    """Refuse, before sending, an object name Cloud Storage never takes."""
+    refuse_nul(bucket, key)
+    if key in (".", "..") or "\r" in key or "\n" in key:
+        raise EngineError("Cloud Storage object names cannot be . or .. nor hold a line break.", "config")
+    if len(key.encode()) > MAX_NAME_BYTES:
+        raise EngineError(f"Cloud Storage object names are at most {MAX_NAME_BYTES} bytes (UTF-8).", "config")
 
 
 def object_meta(bucket: str, blob: Any) -> ObjectMeta:
@@ -117,7 +127,7 @@ class GCSIntrospection:
         )
 
     def head_object(self, bucket: str, key: str) -> ObjectMeta:
-        refuse_nul(bucket, key)
+        check_name(bucket, key)
         client = self.adapter.client()
         blob = self.adapter.call(client.bucket(bucket).get_blob, key)
         if blob is None:
