@@ -107,3 +107,52 @@ def azure_connection(server: Server, team: Team, *, name: str = "azure", **field
     connection.full_clean()
     connection.save()
     return connection
+
+
+class Arranger:
+    """Arranges buckets or containers with the store's own SDK and reads them back, for either emulator."""
+
+    def __init__(self, engine: str, server: Server) -> None:
+        self.engine, self.server = engine, server
+        self.sdk = gcs_client(server) if engine == "gcs" else azure_service(server)
+
+    def connection(self, team: Team, **fields: Any) -> Connection:
+        if self.engine == "gcs":
+            return gcs_connection(self.server, team, key=service_account_key(), **fields)
+        return azure_connection(self.server, team, **fields)
+
+    def bucket(self, prefix: str = "b") -> str:
+        name = unique(prefix)
+        if self.engine == "gcs":
+            self.sdk.create_bucket(name)
+        else:
+            self.sdk.create_container(name)
+        return name
+
+    def put(self, bucket: str, key: str, data: bytes) -> None:
+        if self.engine == "gcs":
+            self.sdk.bucket(bucket).blob(key).upload_from_string(data)
+        else:
+            self.sdk.get_blob_client(bucket, key).upload_blob(data, overwrite=True)
+
+    def read(self, bucket: str, key: str) -> bytes | None:
+        """The object's bytes, or None when it is not there."""
+        if self.engine == "gcs":
+            from google.api_core.exceptions import NotFound
+
+            # A fresh blob, not get_blob(): the emulator's mediaLink leaves the name unquoted.
+            try:
+                return bytes(self.sdk.bucket(bucket).blob(key).download_as_bytes())
+            except NotFound:
+                return None
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            return bytes(self.sdk.get_blob_client(bucket, key).download_blob().readall())
+        except ResourceNotFoundError:
+            return None
+
+    def keys(self, bucket: str) -> list[str]:
+        if self.engine == "gcs":
+            return sorted(b.name for b in self.sdk.list_blobs(bucket))
+        return sorted(b.name for b in self.sdk.get_container_client(bucket).list_blobs())
