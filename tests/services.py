@@ -66,6 +66,8 @@ class Servers:
     redis: Server
     mongodb: Server
     s3: Server
+    gcs: Server
+    azure: Server
 
 
 class ServerMissing(RuntimeError):
@@ -441,12 +443,76 @@ def start_s3(stack: list[Process], dirs: list[Path]) -> Server:
     )
 
 
+def _http_ok(url: str) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310  (a loopback URL built here)
+        response.read()
+
+
+def start_gcs(stack: list[Process], dirs: list[Path]) -> Server:
+    """gcp-storage-emulator (PyPI), in memory: no authentication, and no paging (it ignores maxResults)."""
+    binary = _venv_bin("gcp-storage-emulator")
+    root = _private_dir("dbdeck-gcs-", None)
+    dirs.append(root)
+    port = free_port()
+    argv = [binary, "-d", str(root / "data"), "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory", "-q"]
+    process = Process("gcp-storage-emulator", argv, root / "server.log", cwd=root)
+    stack.append(process)
+    _wait(process, lambda: _http_ok(f"http://127.0.0.1:{port}/"), "gcp-storage-emulator")
+    return Server("gcs", "127.0.0.1", port, "", "", "", {"project": "dbdeck-test", "gcs_auth": "anonymous"})
+
+
+AZURITE = Path(__file__).resolve().parent.parent / "var" / "node" / "node_modules" / "azurite" / "dist" / "src" / "blob"
+
+
+def start_azure(stack: list[Process], dirs: list[Path]) -> Server:
+    """Azurite's blob service (npm, installed by scripts/node-packages.sh), on the machine's Node.js."""
+    import base64
+
+    node = shutil.which("node")
+    main = AZURITE / "main.js"
+    if node is None or not main.exists():
+        raise ServerMissing("Azurite is missing: run `bash scripts/node-packages.sh` (make test does).")
+    root = _private_dir("dbdeck-azurite-", None)
+    dirs.append(root)
+    port = free_port()
+    account, key = "dbdeck" + secrets.token_hex(3), base64.b64encode(secrets.token_bytes(32)).decode()
+    # The account and its key reach Azurite through its environment, never argv.
+    env = {**os.environ, "AZURITE_ACCOUNTS": f"{account}:{key}"}
+    argv = [
+        node,
+        str(main),
+        "--blobHost",
+        "127.0.0.1",
+        "--blobPort",
+        str(port),
+        "--location",
+        str(root / "data"),
+        "--silent",
+        "--disableTelemetry",
+        "--skipApiVersionCheck",
+        "--loose",
+    ]
+    process = Process("azurite", argv, root / "server.log", env=env, cwd=root)
+    stack.append(process)
+
+    def probe() -> None:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            pass
+
+    _wait(process, probe, "Azurite")
+    return Server("azure", "127.0.0.1", port, account, key, "", {"azure_auth": "key", "azure_url_style": "path"})
+
+
 STARTERS: dict[str, Callable[[list[Process], list[Path]], Server]] = {
     "postgresql": start_postgresql,
     "mysql": start_mysql,
     "redis": start_redis,
     "mongodb": start_mongodb,
     "s3": start_s3,
+    "gcs": start_gcs,
+    "azure": start_azure,
 }
 
 

@@ -24,6 +24,8 @@ BROWSING = {
     "mongodb": TableBrowsing,
     "redis": KeyBrowsing,
     "s3": ObjectBrowsing,
+    "gcs": ObjectBrowsing,
+    "azure": ObjectBrowsing,
 }
 
 
