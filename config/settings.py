@@ -286,3 +286,14 @@ EMAIL_HOST_PASSWORD = env.str("DBDECK_EMAIL_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("DBDECK_EMAIL_TLS", default=False)
 EMAIL_TIMEOUT = env.int("DBDECK_EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DBDECK_EMAIL_FROM", default="dbdeck@localhost")
+
+# ---- Query console (explorer/console) ----
+# Where sessions live: "celery" (the `console` queue, a thread-pool worker) or "thread" (this process).
+DBDECK_CONSOLE_HOST = env.str("DBDECK_CONSOLE_HOST", default="celery")
+DBDECK_CONSOLE_IDLE_S = env.float("DBDECK_CONSOLE_IDLE_S", default=300.0)  # then rolled back and closed
+DBDECK_CONSOLE_ABANDON_S = env.float("DBDECK_CONSOLE_ABANDON_S", default=30.0)  # running, page gone: cancelled
+DBDECK_CONSOLE_VIEWER_TIMEOUT_S = env.float("DBDECK_CONSOLE_VIEWER_TIMEOUT_S", default=15.0)
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "console-reap": {"task": "explorer.console.reap", "schedule": 60.0},
+}

@@ -26,6 +26,8 @@ class Export(models.Model):
     namespace = models.CharField(max_length=1024, blank=True)
     obj = models.CharField(max_length=1024)
     state = models.TextField(blank=True, help_text="The grid's query string: filters, sort, columns.")
+    # A console statement's full result instead of a grid view (namespace and obj then stay empty).
+    statement = models.TextField(blank=True)
     format = models.CharField(max_length=8, choices=ExportFormat.choices, default=ExportFormat.CSV)
     max_rows = models.PositiveIntegerField()
     csv_raw = models.BooleanField(
@@ -72,3 +74,12 @@ class Export(models.Model):
         if not self.estimated_rows:
             return None
         return min(99, int(100 * self.rows_written / max(1, min(self.estimated_rows, self.max_rows))))
+
+
+from explorer.console.models import (  # noqa: E402,F401  (the console's models belong to this app)
+    ConsoleResult,
+    ConsoleRun,
+    ConsoleSession,
+    QueryHistory,
+    SavedQuery,
+)

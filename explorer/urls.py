@@ -1,5 +1,6 @@
 from django.urls import path
 
+from explorer.console.urls import urlpatterns as console_urls
 from explorer.views import exports, home, keys, navigator, objects, records
 
 app_name = "explorer"
@@ -21,3 +22,4 @@ urlpatterns = [
     path("connections/<id:pk>/exports/<id:export_pk>/", exports.export_status, name="export_status"),
     path("connections/<id:pk>/exports/<id:export_pk>/download/", exports.export_download, name="export_download"),
 ]
+urlpatterns += console_urls

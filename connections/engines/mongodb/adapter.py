@@ -27,13 +27,17 @@ from connections.engines.base import (
     wrong_credentials,
 )
 from connections.engines.browse import TableBrowsing
+from connections.engines.capabilities import Console
 from connections.engines.mongodb.introspection import MongoDBIntrospection
 
 
 class MongoDBAdapter(Adapter):
     engine = "mongodb"
     display_name = "MongoDB"
-    capabilities = {TableBrowsing: "connections.engines.mongodb.browsing.MongoDBBrowsing"}
+    capabilities = {
+        TableBrowsing: "connections.engines.mongodb.browsing.MongoDBBrowsing",
+        Console: "connections.engines.mongodb.console.MongoDBConsole",
+    }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     options = (
         Option("auth_source", "Auth database (MongoDB)"),

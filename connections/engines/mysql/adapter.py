@@ -20,6 +20,7 @@ from connections.engines.base import (
     wrong_credentials,
 )
 from connections.engines.browse import TableBrowsing
+from connections.engines.capabilities import Console
 from connections.engines.mysql.introspection import MySQLIntrospection
 from connections.engines.sqlbase import TAG, SqlAdapter
 from connections.engines.sqlkeyset import Dialect
@@ -34,7 +35,10 @@ TLS_ERRORS = {3159, 2026}
 class MySQLAdapter(SqlAdapter):
     engine = "mysql"
     display_name = "MySQL / MariaDB"
-    capabilities = {TableBrowsing: "connections.engines.mysql.browsing.MySQLBrowsing"}
+    capabilities = {
+        TableBrowsing: "connections.engines.mysql.browsing.MySQLBrowsing",
+        Console: "connections.engines.mysql.console.MySQLConsole",
+    }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     default_port = 3306
     default_tls = "prefer"

@@ -22,6 +22,7 @@ from connections.engines.base import (
     wrong_credentials,
 )
 from connections.engines.browse import TableBrowsing
+from connections.engines.capabilities import Console
 from connections.engines.postgresql.introspection import PostgreSQLIntrospection
 from connections.engines.sqlbase import TAG, SqlAdapter
 from connections.engines.sqlkeyset import Dialect
@@ -32,7 +33,10 @@ SSLMODES = {"disable": "disable", "prefer": "prefer", "require": "require", "ver
 class PostgreSQLAdapter(SqlAdapter):
     engine = "postgresql"
     display_name = "PostgreSQL"
-    capabilities = {TableBrowsing: "connections.engines.postgresql.browsing.PostgreSQLBrowsing"}
+    capabilities = {
+        TableBrowsing: "connections.engines.postgresql.browsing.PostgreSQLBrowsing",
+        Console: "connections.engines.postgresql.console.PostgreSQLConsole",
+    }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     default_port = 5432
     default_tls = "prefer"
