@@ -27,7 +27,7 @@ from connections.engines import EngineError
 from connections.engines.capabilities import Console
 from connections.engines.results import ResultChunk
 from explorer.cells import cell
-from explorer.console import recording
+from explorer.console import dbshare, recording
 from explorer.console.models import (
     ConsoleResult,
     ConsoleRun,
@@ -170,7 +170,8 @@ class SessionHost:
     def _watched(self, run: ConsoleRun, work: Any) -> None:
         """Run `work(run)` while a second thread watches for Cancel and for a page that went away."""
         stop = threading.Event()
-        watcher = threading.Thread(target=self._watch, args=(run.pk, stop), daemon=True)
+        shared = dbshare.shareable()
+        watcher = threading.Thread(target=self._watch, args=(run.pk, stop, shared), daemon=True)
         watcher.start()
         try:
             work(run)
@@ -186,7 +187,8 @@ class SessionHost:
         else:
             self._finish(run, RunStatus.FAILED if failed else RunStatus.DONE, "")
 
-    def _watch(self, run_pk: int, stop: threading.Event) -> None:
+    def _watch(self, run_pk: int, stop: threading.Event, shared: Any) -> None:
+        dbshare.adopt(shared)
         try:
             while not stop.wait(0.1):
                 status = ConsoleRun.objects.filter(pk=run_pk).values_list("status", flat=True).first()
@@ -200,6 +202,7 @@ class SessionHost:
                     return
         finally:
             db_connection.close()
+            dbshare.release(shared)
 
     def _run(self, run: ConsoleRun) -> None:
         assert self.console is not None

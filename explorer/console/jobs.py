@@ -15,6 +15,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from explorer.console import dbshare
 from explorer.console.host import serve_session
 from explorer.console.models import ConsoleSession, SessionStatus
 
@@ -30,7 +31,16 @@ def start_host(session_id: int) -> None:
     from config.celery import app
 
     if getattr(settings, "DBDECK_CONSOLE_HOST", "celery") == "thread" or app.conf.task_always_eager:
-        threading.Thread(target=serve_session, args=(session_id,), name=f"console-{session_id}", daemon=True).start()
+        shared = dbshare.shareable()
+
+        def host() -> None:
+            dbshare.adopt(shared)
+            try:
+                serve_session(session_id)
+            finally:
+                dbshare.release(shared)
+
+        threading.Thread(target=host, name=f"console-{session_id}", daemon=True).start()
     else:
         serve.apply_async((session_id,), queue=QUEUE)
 

@@ -1,0 +1,31 @@
+// The console's editor: CodeMirror 6 with SQL highlighting and completion from the cached catalog.
+// Built by scripts/build-editor.sh into static/vendor/codemirror/editor.js; the page works without it.
+import { EditorView, basicSetup } from "codemirror";
+import { keymap } from "@codemirror/view";
+import { sql, PostgreSQL, MySQL, SQLite } from "@codemirror/lang-sql";
+import { json } from "@codemirror/lang-json";
+
+function mount(textarea, options) {
+  var opts = options || {};
+  var schema = {};
+  (opts.words || []).forEach(function (w) { schema[w] = []; });
+  var language = opts.language === "sql" ? sql({ dialect: PostgreSQL, schema: schema, upperCaseKeywords: true })
+    : opts.language === "mongo" ? json() : [];
+  var view = new EditorView({
+    doc: textarea.value,
+    extensions: [
+      basicSetup,
+      language,
+      keymap.of([{ key: "Mod-Enter", run: function () { if (opts.onRun) { opts.onRun(); } return true; } }]),
+    ],
+  });
+  textarea.parentNode.insertBefore(view.dom, textarea);
+  textarea.hidden = true;
+  view.dom.classList.add("console-editor");
+  return {
+    view: view,
+    save: function () { textarea.value = view.state.doc.toString(); },
+  };
+}
+
+window.DbdeckEditor = { mount: mount, dialects: { PostgreSQL: PostgreSQL, MySQL: MySQL, SQLite: SQLite } };
