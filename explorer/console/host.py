@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -26,8 +25,7 @@ from connections.access import get_connection_for
 from connections.engines import EngineError
 from connections.engines.capabilities import Console
 from connections.engines.results import ResultChunk
-from explorer.cells import cell
-from explorer.console import dbshare, recording
+from explorer.console import dbshare, recording, render, wake
 from explorer.console.models import (
     ConsoleResult,
     ConsoleRun,
@@ -57,16 +55,8 @@ def timeout_for(connection: Any, read_only: bool) -> float:
     return timeout
 
 
-def encode_row(row: list[Any]) -> list[list[Any]]:
-    out = []
-    for value in row:
-        c = cell(value)
-        out.append([c.kind, c.text, c.cut])
-    return out
-
-
 class SessionHost:
-    def __init__(self, session_id: int, *, poll: float = 0.05) -> None:
+    def __init__(self, session_id: int, *, poll: float = 0.5) -> None:
         self.session_id = session_id
         self.poll = poll
         self.console: Console | None = None
@@ -81,12 +71,14 @@ class SessionHost:
         ):
             return "skipped"
         reason = "closed"
+        self.doorbell = wake.Doorbell(self.session_id)
         try:
             reason = self._open() or self._loop()
         except Exception:
             log.exception("console session %s failed", self.session_id)
             reason = "The console session failed unexpectedly; the worker log has details."
         finally:
+            self.doorbell.close()
             self._close(reason)
         return reason
 
@@ -121,7 +113,7 @@ class SessionHost:
                 what = " The open transaction was rolled back." if session.in_transaction else ""
                 return f"Closed after {idle_limit():g} s without activity.{what}"
             ConsoleSession.objects.filter(pk=self.session_id).update(host_at=timezone.now())
-            time.sleep(self.poll)
+            self.doorbell.wait(self.poll)
 
     def _close(self, reason: str) -> None:
         self._drop_held()
@@ -246,13 +238,12 @@ class SessionHost:
                 return
 
     def _store(self, result: ConsoleResult, chunk: ResultChunk, *, first: bool) -> None:
-        rows = [encode_row(row) for row in chunk.rows]
-        if first:
-            result.rows = rows
-        elif rows:
-            result.first_row += len(result.rows)
-            result.page += 1
-            result.rows = rows
+        if first or chunk.rows:
+            if not first:
+                result.first_row += result.shown
+                result.page += 1
+            result.html = render.body(chunk.rows, result.first_row)
+            result.shown = len(chunk.rows)
         if chunk.columns:
             result.columns = list(chunk.columns)
         result.done = chunk.done
@@ -262,7 +253,7 @@ class SessionHost:
         result.error_position = chunk.error_position
         result.notice = chunk.notice[:300] or result.notice
         result.elapsed_ms = chunk.elapsed_ms
-        if chunk.done and not rows and not first and chunk.notice:
+        if chunk.done and not chunk.rows and not first and chunk.notice:
             result.has_more = True  # the rest was not fetched: "More" re-runs the statement
         result.save()
 
@@ -285,7 +276,7 @@ class SessionHost:
     def _rerun(self, run: ConsoleRun, result: ConsoleResult) -> None:
         """The cursor is gone: run the statement alone again and skip the rows already shown."""
         assert self.console is not None
-        skip = result.first_row - 1 + len(result.rows)
+        skip = result.last_row
         seen = 0
         chunks = self.console.execute(result.text, timeout=self.timeout, batch=run.batch)
         for chunk in chunks:
@@ -296,9 +287,9 @@ class SessionHost:
                 seen += len(chunk.rows)
                 continue
             rows = chunk.rows[max(0, skip - seen) :]
-            result.first_row = skip + 1
+            result.first_row, result.shown = skip + 1, len(rows)
             result.page += 1
-            result.rows = [encode_row(row) for row in rows]
+            result.html = render.body(rows, result.first_row)
             result.done = chunk.done
             result.has_more = not chunk.done
             result.held = not chunk.done

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.safestring import SafeString, mark_safe
+
+from explorer.console import render
 
 
 class SessionStatus(models.TextChoices):
@@ -91,7 +94,9 @@ class ConsoleResult(models.Model):
     start = models.PositiveIntegerField(default=0)
     text = models.TextField()
     columns = models.JSONField(default=list)
-    rows = models.JSONField(default=list)  # [[kind, text, cut], ...] per row: cells as the grid renders them
+    # The page's rows as HTML, every value escaped by explorer.console.render (see `table_html`).
+    html = models.TextField(blank=True)
+    shown = models.PositiveIntegerField(default=0)  # rows on the page
     page = models.PositiveIntegerField(default=1)
     first_row = models.PositiveBigIntegerField(default=1)
     done = models.BooleanField(default=False)
@@ -108,6 +113,15 @@ class ConsoleResult(models.Model):
 
     def __str__(self) -> str:
         return f"result {self.statement} of run {self.run_id}"
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + self.shown - 1
+
+    @property
+    def table_html(self) -> SafeString:
+        """The page as a table: `html` holds only what render.body escaped, cell by cell."""
+        return mark_safe(render.head(self.columns) + "<tbody>" + self.html + "</tbody>")  # noqa: S308
 
 
 class QueryHistory(models.Model):

@@ -44,5 +44,5 @@ def finished(run: ConsoleRun, result: ConsoleResult) -> None:
         outcome = "cancelled" if result.error.startswith("Cancelled") else "error"
     else:
         outcome = "ok"
-    rows = result.rowcount if result.rowcount is not None else result.first_row - 1 + len(result.rows)
+    rows = result.rowcount if result.rowcount is not None else result.last_row
     statement(run, result.text, outcome, result.elapsed_ms, rows, result.error)

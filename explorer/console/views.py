@@ -21,9 +21,11 @@ from django_htmx.http import HttpResponseStopPolling
 from accounts.models import Role
 from connections.access import Access
 from connections.engines.capabilities import Console, Explain
+from explorer.console import wake
 from explorer.console.forms import PAGE_SIZES, RunForm, SavedQueryForm, TransactionForm
 from explorer.console.jobs import start_host
 from explorer.console.models import (
+    FINISHED,
     ConsoleResult,
     ConsoleRun,
     ConsoleSession,
@@ -38,7 +40,7 @@ from explorer.models import Export, ExportFormat
 from explorer.tasks import run_export
 from explorer.views.common import explorer_view
 
-FIRST_PAGE_WAIT_S = 2.0  # without JavaScript the run page waits this long for the first page
+FIRST_PAGE_WAIT_S = 2.0  # a run's answer waits this long for its first page, then polls
 
 
 def _console_cls(access: Access) -> type[Console]:
@@ -129,12 +131,18 @@ def console_run(request: HttpRequest, access: Access) -> HttpResponse:
 
 
 def _show_run(request: HttpRequest, access: Access, run: ConsoleRun) -> HttpResponse:
+    """Wake the host, wait briefly for the first page (or the end), then show what there is."""
+    wake.ring(run.session_id)
+    deadline = time.monotonic() + FIRST_PAGE_WAIT_S
+    pause = 0.001
+    while time.monotonic() < deadline:
+        status = ConsoleRun.objects.filter(pk=run.pk).values_list("status", flat=True).first()
+        if status in FINISHED or ConsoleResult.objects.filter(run_id=run.pk).exclude(shown=0, done=False).exists():
+            break
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
     if request.htmx:
         return _run_partial(request, access, run)
-    deadline = time.monotonic() + FIRST_PAGE_WAIT_S
-    while time.monotonic() < deadline and not run.finished and not run.results.exists():
-        time.sleep(0.05)
-        run.refresh_from_db()
     return redirect(reverse("explorer:console", args=[access.connection.pk]) + "?" + urlencode({"run": run.pk}))
 
 
