@@ -13,7 +13,7 @@ def main() -> int:
     # Ctrl-C or a kill still runs the `finally` that stops every server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     common.setup_django()
-    from bench import grid, keys_and_objects, load
+    from bench import console, grid, keys_and_objects, load
     from tests.services import Stack
 
     stack = Stack()
@@ -21,6 +21,7 @@ def main() -> int:
     try:
         started = time.monotonic()
         wanted = [s for s in sys.argv[1:] if s not in ("sqlite", "load")]  # those need no private server
+        wanted = sorted({"postgresql" if s == "console" else s for s in wanted})  # the console bench uses PostgreSQL
         servers = stack.start(wanted or None) if wanted or not sys.argv[1:] else {}
         print(f"servers up in {time.monotonic() - started:.0f} s")
         app = common.LiveApp()
@@ -31,6 +32,7 @@ def main() -> int:
             "mongodb": ("MongoDB grid", lambda: grid.mongodb(app, servers["mongodb"])),
             "redis": ("Redis key tree", lambda: keys_and_objects.redis_tree(app, servers["redis"])),
             "s3": ("S3 prefix", lambda: keys_and_objects.s3_prefix(app, servers["s3"])),
+            "console": ("Query console", lambda: console.run(app, servers["postgresql"])),
             "load": ("50 users on the demo, as `make run` serves it", load.run),
         }
         chosen = sys.argv[1:] or list(benches)  # e.g. `python -m bench redis s3`

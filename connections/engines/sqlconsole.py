@@ -28,6 +28,8 @@ from connections.engines.capabilities import Console
 from connections.engines.results import ResultChunk
 from connections.engines.sqlbase import TAG, SqlAdapter
 
+# Text that may change the session's statement timeout: the next run sets it again.
+TIMEOUT_WORDS = re.compile(r"timeout|max_statement_time|max_execution_time|\bRESET\b|set_config|\bSET\b", re.I)
 TRANSACTION_WORDS = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK"}
 CELL_CHARS = 10_000  # a console cell longer than this is cut (the full value goes to an export)
 
@@ -147,13 +149,18 @@ def _has_code(piece: str) -> bool:
 
 def display(value: Any) -> Any:
     """A value a console page and the metadata database can hold: long text and bytes cut."""
-    if isinstance(value, memoryview):
+    kind = type(value)
+    if kind is str:
+        return value if len(value) <= CELL_CHARS else Cut(value[:CELL_CHARS], len(value))
+    if kind is memoryview:
         value = bytes(value)
     if isinstance(value, bytes | bytearray):
         return Cut(bytes(value[:CELL_CHARS]), len(value)) if len(value) > CELL_CHARS else bytes(value)
-    if isinstance(value, str) and len(value) > CELL_CHARS:
-        return Cut(value[:CELL_CHARS], len(value))
     return value
+
+
+def _page(rows: list[Any]) -> list[list[Any]]:
+    return [[display(v) for v in row] for row in rows]
 
 
 class SqlConsole(Console):
@@ -167,6 +174,9 @@ class SqlConsole(Console):
         self.in_transaction = False
         self._skip = threading.Event()
         self._cancelled = threading.Event()
+        self._timeout: float | None = None
+        self._timeout_may_have_changed = False
+        self._timeout_conn: Any = None
 
     def statements(self, text: str) -> list[Statement]:
         return split(text, self.rules)
@@ -215,7 +225,10 @@ class SqlConsole(Console):
     def execute(self, text: str, *, timeout: float, batch: int = 1000) -> Iterator[ResultChunk]:
         self._cancelled.clear()
         conn = self.adapter._conn()
-        self._set_timeout(timeout)
+        if self._timeout != timeout or self._timeout_may_have_changed or self._timeout_conn is not conn:
+            self._set_timeout(timeout)  # once per session, again when a run may have changed it
+            self._timeout, self._timeout_conn = timeout, conn
+        self._timeout_may_have_changed = bool(TIMEOUT_WORDS.search(text))
         for index, statement in enumerate(self.statements(text)):
             self._skip.clear()
             started = time.perf_counter()
@@ -237,7 +250,7 @@ class SqlConsole(Console):
                             rows = cur.fetchmany(batch)
                         last = len(rows) < batch
                         elapsed = (time.perf_counter() - started) * 1000
-                        page = [[display(v) for v in row] for row in rows]
+                        page = _page(rows)
                         yield ResultChunk(index, columns, page, done=last, elapsed_ms=elapsed)
                         rows = None
                         if last:

@@ -63,6 +63,7 @@ class SessionHost:
         self.adapter: Any = None
         self.held: tuple[Iterator[ResultChunk], ConsoleResult] | None = None
         self.timeout = 30.0
+        self._released: list[int] = []
 
     # ---- life ------------------------------------------------------------------------------
     def serve(self) -> str:
@@ -84,6 +85,7 @@ class SessionHost:
 
     def _open(self) -> str:
         session = ConsoleSession.objects.select_related("connection", "user").get(pk=self.session_id)
+        self.session = session
         try:
             access = get_connection_for(session.user, session.connection_id)
         except AccessDenied:
@@ -117,6 +119,7 @@ class SessionHost:
 
     def _close(self, reason: str) -> None:
         self._drop_held()
+        self._unhold()
         if self.adapter is not None:
             self.adapter.close()  # rolls back whatever is open
         ConsoleSession.objects.filter(pk=self.session_id).update(
@@ -155,6 +158,8 @@ class SessionHost:
                 self._watched(run, self._run)
         except EngineError as exc:
             self._finish(run, RunStatus.FAILED, exc.message)
+        finally:
+            self._unhold()
 
     def _transaction(self, open_: bool, isolation: str = "") -> None:
         ConsoleSession.objects.filter(pk=self.session_id).update(in_transaction=open_, isolation=isolation)
@@ -200,6 +205,7 @@ class SessionHost:
         assert self.console is not None
         console = self.console
         statements = console.statements(run.text)
+        run.session = self.session
         refused = refusal(console, self.adapter, run, statements)
         if refused:
             first = statements[0] if statements else None
@@ -299,13 +305,19 @@ class SessionHost:
             return
 
     def _drop_held(self) -> None:
+        """Close the held cursor; its result row says so after the next page is out (see `_unhold`)."""
         if self.held is not None:
             chunks, result = self.held
             self.held = None
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
-            ConsoleResult.objects.filter(pk=result.pk).update(held=False)
+            self._released.append(result.pk)
+
+    def _unhold(self) -> None:
+        if self._released:
+            ConsoleResult.objects.filter(pk__in=self._released).update(held=False)
+            self._released = []
 
     def _finish(self, run: ConsoleRun, status: str, message: str) -> None:
         ConsoleRun.objects.filter(pk=run.pk).update(status=status, message=message[:500], finished_at=timezone.now())

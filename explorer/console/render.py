@@ -7,7 +7,10 @@ of cells per request. Nothing reaches the markup without `escape`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from decimal import Decimal
+from html import escape as _escape
 from typing import Any
 
 from django.utils.html import escape
@@ -21,17 +24,24 @@ def head(columns: Sequence[str]) -> str:
 
 
 def body(rows: Sequence[Sequence[Any]], first_row: int) -> str:
+    """Table rows; plain values take a short path, everything else goes through the grid's `cell`."""
     out: list[str] = []
     add = out.append
     for number, row in enumerate(rows, first_row):
         add(f'<tr><td class="num muted">{number}</td>')
         for value in row:
             kind = type(value)
-            if kind is int:
+            if kind is str and value and value.isprintable():
+                add(f'<td class="v-text">{_escape(value)}</td>')
+            elif kind is int or kind is float or kind is Decimal:
                 add(f'<td class="v-number">{value}</td>')
-                continue
-            c = cell(value)
-            css = f"v-{c.kind} v-cut" if c.cut else f"v-{c.kind}"
-            add(f'<td class="{css}">{escape(c.text)}</td>')
+            elif kind is dt.datetime:
+                add(f'<td class="v-date">{value.isoformat(sep=" ")}</td>')
+            elif value is None:
+                add('<td class="v-null">NULL</td>')
+            else:
+                c = cell(value)
+                css = f"v-{c.kind} v-cut" if c.cut else f"v-{c.kind}"
+                add(f'<td class="{css}">{_escape(c.text)}</td>')
         add("</tr>")
     return "".join(out)

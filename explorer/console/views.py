@@ -6,6 +6,7 @@ Views only write ConsoleRun rows and read ConsoleResult rows; the session host d
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -64,8 +65,14 @@ def _session(request: HttpRequest, access: Access, *, create: bool) -> ConsoleSe
         pk = session.pk
         transaction.on_commit(lambda: start_host(pk))
     if session is not None:
-        ConsoleSession.objects.filter(pk=session.pk).update(touched_at=timezone.now())
+        touch(session.pk)
     return session
+
+
+def touch(session_pk: int) -> None:
+    """The page is still there (the host's idle limit counts from this); written at most every 2 s."""
+    now = timezone.now()
+    ConsoleSession.objects.filter(pk=session_pk, touched_at__lt=now - timedelta(seconds=2)).update(touched_at=now)
 
 
 def _own_run(request: HttpRequest, access: Access, run_pk: int) -> ConsoleRun:
@@ -74,7 +81,7 @@ def _own_run(request: HttpRequest, access: Access, run_pk: int) -> ConsoleRun:
     )
     if run.session.user_id != request.user.pk:
         raise Http404("No such run.")
-    ConsoleSession.objects.filter(pk=run.session_id).update(touched_at=timezone.now())
+    touch(run.session_id)
     return run
 
 
@@ -130,8 +137,12 @@ def console_run(request: HttpRequest, access: Access) -> HttpResponse:
     return _show_run(request, access, run)
 
 
-def _show_run(request: HttpRequest, access: Access, run: ConsoleRun) -> HttpResponse:
-    """Wake the host, wait briefly for the first page (or the end), then show what there is."""
+def _show_run(request: HttpRequest, access: Access, run: ConsoleRun, shown: ConsoleRun | None = None) -> HttpResponse:
+    """Wake the host, wait briefly for the first page (or the end), then show what there is.
+
+    `shown` is the run whose results the page displays, when it is not `run` itself ("More"
+    continues a result of an earlier run).
+    """
     wake.ring(run.session_id)
     deadline = time.monotonic() + FIRST_PAGE_WAIT_S
     pause = 0.001
@@ -140,10 +151,11 @@ def _show_run(request: HttpRequest, access: Access, run: ConsoleRun) -> HttpResp
         if status in FINISHED or ConsoleResult.objects.filter(run_id=run.pk).exclude(shown=0, done=False).exists():
             break
         time.sleep(pause)
-        pause = min(pause * 2, 0.05)
+        pause = min(pause * 2, 0.004)
+    shown = shown or run
     if request.htmx:
-        return _run_partial(request, access, run)
-    return redirect(reverse("explorer:console", args=[access.connection.pk]) + "?" + urlencode({"run": run.pk}))
+        return _run_partial(request, access, shown)
+    return redirect(reverse("explorer:console", args=[access.connection.pk]) + "?" + urlencode({"run": shown.pk}))
 
 
 def _run_partial(request: HttpRequest, access: Access, run: ConsoleRun) -> HttpResponse:
@@ -204,7 +216,7 @@ def console_more(request: HttpRequest, access: Access, result_pk: int) -> HttpRe
         result=result,
         write_confirmed=result.run.write_confirmed,
     )
-    return _show_run(request, access, run)
+    return _show_run(request, access, run, shown=result.run)
 
 
 @login_required

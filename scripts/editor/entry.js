@@ -11,15 +11,20 @@ function mount(textarea, options) {
   (opts.words || []).forEach(function (w) { schema[w] = []; });
   var language = opts.language === "sql" ? sql({ dialect: PostgreSQL, schema: schema, upperCaseKeywords: true })
     : opts.language === "mongo" ? json() : [];
+  var holder = document.createElement("div");
+  holder.className = "console-editor-holder";
+  textarea.parentNode.insertBefore(holder, textarea);
+  var extra = opts.nonce ? [EditorView.cspNonce.of(opts.nonce)] : [];
   var view = new EditorView({
+    parent: holder,
     doc: textarea.value,
     extensions: [
       basicSetup,
+      extra,
       language,
       keymap.of([{ key: "Mod-Enter", run: function () { if (opts.onRun) { opts.onRun(); } return true; } }]),
     ],
   });
-  textarea.parentNode.insertBefore(view.dom, textarea);
   textarea.hidden = true;
   view.dom.classList.add("console-editor");
   return {

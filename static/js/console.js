@@ -9,8 +9,9 @@
   var wordsNode = document.getElementById("console-words");
   if (wordsNode) { try { words = JSON.parse(wordsNode.textContent || "[]"); } catch (e) { words = []; } }
   var editor = null;
+  var nonce = document.currentScript ? document.currentScript.nonce : "";
   if (window.DbdeckEditor && typeof window.DbdeckEditor.mount === "function") {
-    editor = window.DbdeckEditor.mount(text, { language: text.dataset.language, words: words, onRun: submit });
+    editor = window.DbdeckEditor.mount(text, { language: text.dataset.language, words: words, onRun: submit, nonce: nonce });
   }
   function submit() {
     if (editor) { editor.save(); }

@@ -137,7 +137,7 @@ class RedisConsole(Console):
         if self.adapter.params.extra.get("read_only") and not self._flagged_readonly(name):
             raise read_only_refusal()
         client = self.adapter._client()
-        connection = client.connection_pool.get_connection(name)
+        connection = client.connection_pool.get_connection()
         try:
             connection.socket_timeout = timeout
             if connection._sock is not None:

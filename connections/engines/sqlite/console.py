@@ -32,12 +32,10 @@ class SQLiteConsole(SqlConsole):
         return db.cursor()
 
     def _set_timeout(self, timeout: float) -> None:
-        # The adapter's progress handler stops a statement past its deadline.
-        self.adapter._conn()
-        self.adapter._deadline = time.monotonic() + timeout
-        self._timeout = timeout
+        """Nothing to send: the adapter's progress handler stops a statement past its deadline."""
 
     def execute(self, text: str, *, timeout: float, batch: int = 1000) -> Any:
+        self.adapter._deadline = time.monotonic() + timeout
         try:
             yield from super().execute(text, timeout=timeout, batch=batch)
         finally:
