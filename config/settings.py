@@ -325,3 +325,10 @@ INSTALLED_APPS += ["ninja", "api"]  # ninja: Swagger UI's files for /api/v1/docs
 DBDECK_API_RATE_LIMIT = env.int("DBDECK_API_RATE_LIMIT", default=600)  # requests per token per window
 DBDECK_API_RATE_WINDOW = env.int("DBDECK_API_RATE_WINDOW", default=60)  # seconds
 # --- end API ---
+# ---- Query console (explorer/console) ----
+# Where sessions live: "celery" (the `console` queue, a thread-pool worker) or "thread" (this process).
+DBDECK_CONSOLE_HOST = env.str("DBDECK_CONSOLE_HOST", default="celery")
+DBDECK_CONSOLE_IDLE_S = env.float("DBDECK_CONSOLE_IDLE_S", default=300.0)  # then rolled back and closed
+DBDECK_CONSOLE_ABANDON_S = env.float("DBDECK_CONSOLE_ABANDON_S", default=30.0)  # running, page gone: cancelled
+DBDECK_CONSOLE_VIEWER_TIMEOUT_S = env.float("DBDECK_CONSOLE_VIEWER_TIMEOUT_S", default=15.0)
+CELERY_BEAT_SCHEDULE["console-reap"] = {"task": "explorer.console.reap", "schedule": 60.0}

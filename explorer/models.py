@@ -28,6 +28,8 @@ class Export(models.Model):
     namespace = models.CharField(max_length=1024, blank=True)
     obj = models.CharField(max_length=1024)
     state = models.TextField(blank=True, help_text="The grid's query string: filters, sort, columns.")
+    # A console statement's full result instead of a grid view (namespace and obj then stay empty).
+    statement = models.TextField(blank=True)
     format = models.CharField(max_length=8, choices=ExportFormat.choices, default=ExportFormat.CSV)
     max_rows = models.PositiveIntegerField()
     csv_raw = models.BooleanField(
@@ -146,3 +148,12 @@ class IndexJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
+
+
+from explorer.console.models import (  # noqa: E402,F401  (the console's models belong to this app)
+    ConsoleResult,
+    ConsoleRun,
+    ConsoleSession,
+    QueryHistory,
+    SavedQuery,
+)

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from explorer.console.urls import urlpatterns as console_urls
 from explorer.views import exports, home, indexes, keys, navigator, objects, plans, records
 
 app_name = "explorer"
@@ -33,3 +34,4 @@ urlpatterns = [
     path("connections/<id:pk>/indexes/jobs/<id:job_pk>/", indexes.index_job, name="index_job"),
     path("connections/<id:pk>/partitions/", indexes.partitions, name="partitions"),
 ]
+urlpatterns += console_urls

@@ -15,7 +15,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from typing import BinaryIO, ClassVar, Protocol
+from typing import Any, BinaryIO, ClassVar, Protocol
 
 from connections.engines.base import Capability
 from connections.engines.browse import KeyBrowsing, ObjectBrowsing, TableBrowsing
@@ -50,6 +50,21 @@ class Console(Capability):
     @abstractmethod
     def cancel(self) -> None:
         """Stop the running statement on the server (called from another thread)."""
+
+    # Set by the session host when an admin confirmed the commands `dangerous()` named.
+    allow_dangerous: bool = False
+    in_transaction: bool = False
+
+    def statements(self, text: str) -> list[Any]:
+        """The statements of `text` with their start offsets (objects with `.start` and `.text`)."""
+        return []
+
+    def dangerous(self, text: str) -> list[str]:
+        """Commands in `text` refused for everybody unless an admin confirms them (FLUSHALL, $where, ...)."""
+        return []
+
+    def next_statement(self) -> None:
+        """Stop fetching the current statement's rows; the run goes on with the next statement."""
 
     def begin(self, isolation: str = "") -> None:
         raise NotImplementedError

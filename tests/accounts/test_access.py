@@ -36,6 +36,9 @@ def connection_pages(pk: int) -> list[str]:
         "monitoring:connection",
         "monitoring:sessions",
         "monitoring:alerts",
+        "explorer:console",
+        "explorer:console_history",
+        "explorer:console_saved",
     )
     query = "?" + urlencode({"ns": "main", "obj": "t", "key": cursor.encode({"id": 1})})
     return [reverse(n, args=[pk]) + query for n in names]
@@ -324,3 +327,40 @@ def test_backup_pages_walk_every_role(acme_sqlite: Connection, people: People, s
     admin = client_for(people.alice)
     for url in [*pages.values(), *creates, reverse("backups:index")]:
         assert admin.get(url).status_code == 200, url
+
+
+def test_console_actions_walk_every_role(acme_sqlite: Connection, people: People) -> None:
+    """Console posts: anonymous to login, another team 404, viewers run read-only, editors manage saved queries."""
+    from explorer.console.models import ConsoleResult, ConsoleRun, ConsoleSession, SavedQuery
+
+    session = ConsoleSession.objects.create(connection=acme_sqlite, user=people.bob, read_only=False)
+    run = ConsoleRun.objects.create(session=session, text="SELECT 1")
+    result = ConsoleResult.objects.create(run=run, statement=0, text="SELECT 1")
+    saved = SavedQuery.objects.create(team=people.acme, connection=acme_sqlite, name="q", text="SELECT 1")
+    pk = acme_sqlite.pk
+    posts = [
+        (reverse("explorer:console_run", args=[pk]), {"text": "SELECT 1"}),
+        (reverse("explorer:console_transaction", args=[pk]), {"action": "begin"}),
+        (reverse("explorer:console_cancel", args=[pk, run.pk]), {}),
+        (reverse("explorer:console_more", args=[pk, result.pk]), {}),
+        (reverse("explorer:console_export", args=[pk, result.pk]), {"format": "csv"}),
+        (reverse("explorer:console_saved_delete", args=[pk, saved.pk]), {}),
+    ]
+    status_url = reverse("explorer:console_run_status", args=[pk, run.pk])
+    anonymous = client_for(None)
+    for url, data in posts:
+        assert anonymous.post(url, data)["Location"].startswith(reverse("login")), url
+    assert anonymous.get(status_url)["Location"].startswith(reverse("login"))
+    outsider = client_for(people.charlie)
+    for url, data in posts:
+        assert outsider.post(url, data).status_code == 404, url
+    assert outsider.get(status_url).status_code == 404
+    carol = client_for(people.carol)  # a viewer: her own runs only, no saved-query deletes
+    assert carol.post(posts[2][0]).status_code == 404  # bob's run
+    assert carol.post(posts[3][0]).status_code == 404  # bob's result
+    assert carol.post(posts[5][0]).status_code == 403
+    assert carol.post(posts[0][0], posts[0][1]).status_code == 302
+    assert ConsoleSession.objects.get(user=people.carol).read_only
+    bob = client_for(people.bob)
+    assert bob.get(status_url).status_code == 302
+    assert bob.post(posts[5][0]).status_code == 302 and not SavedQuery.objects.filter(pk=saved.pk).exists()

@@ -27,7 +27,7 @@ from connections.engines.base import (
     wrong_credentials,
 )
 from connections.engines.browse import TableBrowsing
-from connections.engines.capabilities import Backup, Explain, IndexTools, Monitor
+from connections.engines.capabilities import Backup, Console, Explain, IndexTools, Monitor
 from connections.engines.mongodb.introspection import MongoDBIntrospection
 from connections.engines.partitions import Partitioning
 
@@ -42,6 +42,7 @@ class MongoDBAdapter(Adapter):
         Partitioning: "connections.engines.mongodb.introspection.MongoDBPartitioning",
         Backup: "connections.engines.mongodb.backup.MongoDBBackup",
         Monitor: "connections.engines.mongodb.monitor.MongoDBMonitor",
+        Console: "connections.engines.mongodb.console.MongoDBConsole",
     }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     options = (

@@ -20,7 +20,7 @@ from connections.engines.base import (
     wrong_credentials,
 )
 from connections.engines.browse import TableBrowsing
-from connections.engines.capabilities import Backup, Explain, IndexTools, Monitor
+from connections.engines.capabilities import Backup, Console, Explain, IndexTools, Monitor
 from connections.engines.mysql.introspection import MySQLIntrospection
 from connections.engines.partitions import Partitioning
 from connections.engines.sqlbase import TAG, SqlAdapter
@@ -43,6 +43,7 @@ class MySQLAdapter(SqlAdapter):
         Partitioning: "connections.engines.mysql.introspection.MySQLPartitioning",
         Backup: "connections.engines.mysql.backup.MySQLBackup",
         Monitor: "connections.engines.mysql.monitor.MySQLMonitor",
+        Console: "connections.engines.mysql.console.MySQLConsole",
     }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     default_port = 3306

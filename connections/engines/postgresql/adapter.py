@@ -22,7 +22,7 @@ from connections.engines.base import (
     wrong_credentials,
 )
 from connections.engines.browse import TableBrowsing
-from connections.engines.capabilities import Backup, Explain, IndexTools, Monitor
+from connections.engines.capabilities import Backup, Console, Explain, IndexTools, Monitor
 from connections.engines.partitions import Partitioning
 from connections.engines.postgresql.introspection import PostgreSQLIntrospection
 from connections.engines.sqlbase import TAG, SqlAdapter
@@ -41,6 +41,7 @@ class PostgreSQLAdapter(SqlAdapter):
         Partitioning: "connections.engines.postgresql.introspection.PostgreSQLPartitioning",
         Backup: "connections.engines.postgresql.backup.PostgreSQLBackup",
         Monitor: "connections.engines.postgresql.monitor.PostgreSQLMonitor",
+        Console: "connections.engines.postgresql.console.PostgreSQLConsole",
     }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     default_port = 5432

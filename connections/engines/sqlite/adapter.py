@@ -18,7 +18,7 @@ from connections.engines.base import (
     refuse_nul,
 )
 from connections.engines.browse import TableBrowsing
-from connections.engines.capabilities import Backup, Explain, IndexTools, Monitor
+from connections.engines.capabilities import Backup, Console, Explain, IndexTools, Monitor
 from connections.engines.sqlbase import TAG, SqlAdapter
 from connections.engines.sqlite.introspection import SQLiteIntrospection
 from connections.engines.sqlkeyset import Dialect
@@ -35,6 +35,7 @@ class SQLiteAdapter(SqlAdapter):
         IndexTools: "connections.engines.sqlite.indexes.SQLiteIndexTools",
         Backup: "connections.engines.sqlite.backup.SQLiteBackup",
         Monitor: "connections.engines.sqlite.monitor.SQLiteMonitor",
+        Console: "connections.engines.sqlite.console.SQLiteConsole",
     }
     form_fields = ("database",)
     form_labels = {"database": "File path"}
