@@ -18,7 +18,9 @@ def backup_badge(context: Any, connection: Any) -> dict[str, Any]:
     if cache is None:
         groups = context.get("groups") or []  # the connection list's (team, [(connection, role)])
         ids = [c.pk for _, rows in groups for c, _ in rows] or [connection.pk]
-        cache = context.render_context["backup_badges"] = badges_for(ids)
+        found = badges_for(ids)
+        # Connections without a badge are remembered too, so none of them asks again.
+        cache = context.render_context["backup_badges"] = {pk: found.get(pk) for pk in ids}
     if connection.pk not in cache:
-        cache.update(badges_for([connection.pk]))
+        cache[connection.pk] = badges_for([connection.pk]).get(connection.pk)
     return {"badge": cache.get(connection.pk), "connection": connection}
