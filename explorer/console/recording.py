@@ -3,11 +3,40 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection as db_connection
+from django.db import transaction
 
 from audit.record import record
 from explorer.console.models import ConsoleResult, ConsoleRun, QueryHistory
 
 LITERALS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"\\]|\\.)*\"(?=\s*[,}\]])|\b\d+(?:\.\d+)?\b")
+
+
+def fast_commits() -> None:
+    """The host's own rows (pages, run states) are transient: on SQLite in WAL mode they commit without
+    waiting for the disk (`synchronous=NORMAL`, safe against a crash of the process). History and audit
+    rows are written inside `durable()`, which waits for the disk as every other write does."""
+    if db_connection.vendor == "sqlite":
+        with db_connection.cursor() as cur:
+            cur.execute("PRAGMA synchronous = NORMAL")
+
+
+@contextmanager
+def durable() -> Iterator[None]:
+    sqlite = db_connection.vendor == "sqlite"
+    if sqlite:
+        with db_connection.cursor() as cur:
+            cur.execute("PRAGMA synchronous = FULL")
+    try:
+        with transaction.atomic():
+            yield
+    finally:
+        if sqlite:
+            with db_connection.cursor() as cur:
+                cur.execute("PRAGMA synchronous = NORMAL")
 
 
 def without_values(text: str) -> str:
