@@ -19,14 +19,22 @@ def fast_commits() -> None:
     """The host's own rows (pages, run states) are transient: on SQLite in WAL mode they commit without
     waiting for the disk (`synchronous=NORMAL`, safe against a crash of the process). History and audit
     rows are written inside `durable()`, which waits for the disk as every other write does."""
-    if db_connection.vendor == "sqlite":
+    if _file_sqlite():
         with db_connection.cursor() as cur:
             cur.execute("PRAGMA synchronous = NORMAL")
 
 
+def _file_sqlite() -> bool:
+    """SQLite on disk; an in-memory one (the tests', shared between threads) has no disk to wait for."""
+    return db_connection.vendor == "sqlite" and not db_connection.is_in_memory_db()
+
+
 @contextmanager
 def durable() -> Iterator[None]:
-    sqlite = db_connection.vendor == "sqlite"
+    sqlite = _file_sqlite()
+    if not sqlite and db_connection.vendor == "sqlite":  # shared in-memory: no transaction across threads
+        yield
+        return
     if sqlite:
         with db_connection.cursor() as cur:
             cur.execute("PRAGMA synchronous = FULL")

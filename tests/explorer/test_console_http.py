@@ -247,3 +247,19 @@ def test_a_statement_whose_page_went_away_is_cancelled_on_the_server(
             break
         time.sleep(0.2)
     assert running.status == RunStatus.CANCELLED
+
+
+def test_huge_binary_and_nul_values_show_cut_and_inert_and_a_nul_statement_is_refused_clearly(
+    servers: Servers, people: People
+) -> None:
+    conn = pg_connection(servers, people)
+    client = client_for(people.bob)
+    done = run(
+        client, conn, "SELECT repeat('<b>', 20000) AS big, '\\x00ff'::bytea AS bin, '' AS empty, NULL AS nothing"
+    )
+    result = ConsoleResult.objects.get(run=done)
+    assert 'class="v-text v-cut"' in result.html and "&lt;b&gt;" in result.html and "<b>" not in result.html
+    assert len(result.html) < 40_000
+    assert 'class="v-binary">0x 00 ff' in result.html and 'class="v-null">NULL' in result.html
+    refused = client.post(reverse("explorer:console_run", args=[conn.pk]), {"text": "SELECT 'a\x00b'"})
+    assert refused.status_code == 400 and b"Null characters are not allowed" in refused.content
