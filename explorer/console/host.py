@@ -94,6 +94,7 @@ class SessionHost:
         except AccessDenied:
             return "Access removed: the session was closed."
         read_only = session.read_only or not access.can_write
+        session.role_label = "viewer (read-only session)" if read_only else access.role.label.lower()
         self.adapter = access.connection.adapter(read_only=read_only)
         self.console = self.adapter.get(Console)
         if self.console is None:
