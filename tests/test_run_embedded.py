@@ -71,7 +71,9 @@ def test_make_run_serves_then_stops_on_ctrl_c_with_one_line_and_status_0(
         )
     try:
         wait_for_health(f"http://127.0.0.1:{port}/healthz", script, output)
-        services = {name: int((var / "run" / f"{name}.pid").read_text()) for name in ("web", "worker", "beat")}
+        services = {
+            name: int((var / "run" / f"{name}.pid").read_text()) for name in ("web", "worker", "console", "beat")
+        }
         tree = descendants(script.pid)
         process_watcher.wait_for_sweeps()
         os.killpg(script.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
@@ -86,10 +88,11 @@ def test_make_run_serves_then_stops_on_ctrl_c_with_one_line_and_status_0(
     started = text.index(f"dbdeck: http://127.0.0.1:{port}/")
     assert text[started:].splitlines()[1:] == ["dbdeck: stopped."]  # the stop says one line, nothing else
     logs = {path.name: path.read_text() for path in (var / "log").iterdir()}
-    assert set(logs) == {"web.log", "worker.log", "beat.log"}
+    assert set(logs) == {"web.log", "worker.log", "console.log", "beat.log"}
     for name, body in {"terminal": text, **logs}.items():
         assert not [word for word in NOISE if word in body], (name, body)
     assert "GET /healthz" in logs["web.log"] and "ready" in logs["worker.log"] and "Starting" in logs["beat.log"]
+    assert "ready" in logs["console.log"]  # the query console's session host (queue `console`)
     # Every service and its children ended; their pid files went with them.
     assert set(services.values()) <= set(tree)
     assert not [pid for pid in tree if alive(pid)]

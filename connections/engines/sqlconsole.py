@@ -159,10 +159,6 @@ def display(value: Any) -> Any:
     return value
 
 
-def _page(rows: list[Any]) -> list[list[Any]]:
-    return [[display(v) for v in row] for row in rows]
-
-
 class SqlConsole(Console):
     """A run of SQL statements on the adapter's connection, committed per statement unless a transaction is open."""
 
@@ -250,7 +246,7 @@ class SqlConsole(Console):
                             rows = cur.fetchmany(batch)
                         last = len(rows) < batch
                         elapsed = (time.perf_counter() - started) * 1000
-                        page = _page(rows)
+                        page = [list(row) for row in rows]  # values as the driver gives them; pages cut long ones
                         yield ResultChunk(index, columns, page, done=last, elapsed_ms=elapsed)
                         rows = None
                         if last:

@@ -37,7 +37,7 @@ def statement_rows(adapter: Any, statement: str, max_rows: int) -> tuple[list[st
                     chunks.close()
                     return
                 count += 1
-                yield [v.value if isinstance(v, Cut) else v for v in row]
+                yield [v.value if isinstance(v, Cut) else bytes(v) if isinstance(v, memoryview) else v for v in row]
 
     return columns, rows()
 

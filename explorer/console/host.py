@@ -64,6 +64,8 @@ class SessionHost:
         self.held: tuple[Iterator[ResultChunk], ConsoleResult] | None = None
         self.timeout = 30.0
         self._released: list[int] = []
+        self._tx_state: tuple[bool, str] = (False, "")
+        self._records: list[tuple[ConsoleRun, ConsoleResult]] = []
 
     # ---- life ------------------------------------------------------------------------------
     def serve(self) -> str:
@@ -84,6 +86,7 @@ class SessionHost:
         return reason
 
     def _open(self) -> str:
+        recording.fast_commits()
         session = ConsoleSession.objects.select_related("connection", "user").get(pk=self.session_id)
         self.session = session
         try:
@@ -91,6 +94,7 @@ class SessionHost:
         except AccessDenied:
             return "Access removed: the session was closed."
         read_only = session.read_only or not access.can_write
+        session.role_label = "viewer (read-only session)" if read_only else access.role.label.lower()
         self.adapter = access.connection.adapter(read_only=read_only)
         self.console = self.adapter.get(Console)
         if self.console is None:
@@ -160,9 +164,20 @@ class SessionHost:
             self._finish(run, RunStatus.FAILED, exc.message)
         finally:
             self._unhold()
+            self._record()
+
+    def _record(self) -> None:
+        """History rows and audit events of the statements just run, after the run's answer is out."""
+        if self._records:
+            with recording.durable():
+                for run, result in self._records:
+                    recording.finished(run, result)
+            self._records = []
 
     def _transaction(self, open_: bool, isolation: str = "") -> None:
-        ConsoleSession.objects.filter(pk=self.session_id).update(in_transaction=open_, isolation=isolation)
+        if (open_, isolation) != self._tx_state:
+            ConsoleSession.objects.filter(pk=self.session_id).update(in_transaction=open_, isolation=isolation)
+            self._tx_state = (open_, isolation)
 
     def _watched(self, run: ConsoleRun, work: Any) -> None:
         """Run `work(run)` while a second thread watches for Cancel and for a page that went away."""
@@ -176,7 +191,7 @@ class SessionHost:
             stop.set()
             watcher.join()
         assert self.console is not None
-        self._transaction(bool(self.console.in_transaction), ConsoleSession.objects.get(pk=self.session_id).isolation)
+        self._transaction(bool(self.console.in_transaction), self._tx_state[1] if self.console.in_transaction else "")
         status = ConsoleRun.objects.filter(pk=run.pk).values_list("status", flat=True).first()
         failed = ConsoleResult.objects.filter(run=run).exclude(error="").exists()
         if status == RunStatus.CANCELLING:
@@ -213,7 +228,8 @@ class SessionHost:
                 run=run, statement=0, start=first.start if first else 0, text=first.text if first else "",
                 done=True, error=refused,
             )  # fmt: skip
-            recording.statement(run, first.text if first else run.text, "refused", None, None, refused)
+            with recording.durable():
+                recording.statement(run, first.text if first else run.text, "refused", None, None, refused)
             return
         console.allow_dangerous = run.dangerous_confirmed
         last = len(statements) - 1
@@ -234,11 +250,11 @@ class SessionHost:
             else:
                 self._store(result, chunk, first=False)
             if chunk.done:
-                recording.finished(run, result)
+                self._records.append((run, result))
             elif chunk.statement < last:
                 console.next_statement()  # its cursor closes; "More" re-runs it alone
             else:
-                recording.finished(run, result)
+                self._records.append((run, result))
                 self.held = (chunks, result)
                 ConsoleResult.objects.filter(pk=result.pk).update(held=True)
                 return

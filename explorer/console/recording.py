@@ -3,11 +3,48 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection as db_connection
+from django.db import transaction
 
 from audit.record import record
 from explorer.console.models import ConsoleResult, ConsoleRun, QueryHistory
 
 LITERALS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"\\]|\\.)*\"(?=\s*[,}\]])|\b\d+(?:\.\d+)?\b")
+
+
+def fast_commits() -> None:
+    """The host's own rows (pages, run states) are transient: on SQLite in WAL mode they commit without
+    waiting for the disk (`synchronous=NORMAL`, safe against a crash of the process). History and audit
+    rows are written inside `durable()`, which waits for the disk as every other write does."""
+    if _file_sqlite():
+        with db_connection.cursor() as cur:
+            cur.execute("PRAGMA synchronous = NORMAL")
+
+
+def _file_sqlite() -> bool:
+    """SQLite on disk; an in-memory one (the tests', shared between threads) has no disk to wait for."""
+    return db_connection.vendor == "sqlite" and not db_connection.is_in_memory_db()
+
+
+@contextmanager
+def durable() -> Iterator[None]:
+    sqlite = _file_sqlite()
+    if not sqlite and db_connection.vendor == "sqlite":  # shared in-memory: no transaction across threads
+        yield
+        return
+    if sqlite:
+        with db_connection.cursor() as cur:
+            cur.execute("PRAGMA synchronous = FULL")
+    try:
+        with transaction.atomic():
+            yield
+    finally:
+        if sqlite:
+            with db_connection.cursor() as cur:
+                cur.execute("PRAGMA synchronous = NORMAL")
 
 
 def without_values(text: str) -> str:
@@ -32,7 +69,7 @@ def statement(run: ConsoleRun, text: str, outcome: str, duration: float | None, 
         connection=session.connection,
         target=session.connection.name,
         statement=without_values(text),
-        role="viewer (read-only session)" if session.read_only else "editor",
+        role=getattr(session, "role_label", "") or ("viewer (read-only session)" if session.read_only else "editor"),
         outcome=outcome,
         rows=rows,
         error=error[:300],

@@ -15,6 +15,8 @@ from typing import Any
 
 from django.utils.html import escape
 
+from connections.engines.browse import Cut
+from connections.engines.sqlconsole import CELL_CHARS
 from explorer.cells import cell
 
 
@@ -31,7 +33,7 @@ def body(rows: Sequence[Sequence[Any]], first_row: int) -> str:
         add(f'<tr><td class="num muted">{number}</td>')
         for value in row:
             kind = type(value)
-            if kind is str and value and value.isprintable():
+            if kind is str and value and len(value) <= CELL_CHARS and value.isprintable():
                 add(f'<td class="v-text">{_escape(value)}</td>')
             elif kind is int or kind is float or kind is Decimal:
                 add(f'<td class="v-number">{value}</td>')
@@ -40,6 +42,10 @@ def body(rows: Sequence[Sequence[Any]], first_row: int) -> str:
             elif value is None:
                 add('<td class="v-null">NULL</td>')
             else:
+                if isinstance(value, str | bytes | bytearray | memoryview) and len(value) > CELL_CHARS:
+                    value = Cut(
+                        bytes(value[:CELL_CHARS]) if not isinstance(value, str) else value[:CELL_CHARS], len(value)
+                    )
                 c = cell(value)
                 css = f"v-{c.kind} v-cut" if c.cut else f"v-{c.kind}"
                 add(f'<td class="{css}">{_escape(c.text)}</td>')

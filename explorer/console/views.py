@@ -111,7 +111,9 @@ def console(request: HttpRequest, access: Access) -> HttpResponse:
     session = _session(request, access, create=True)
     run = None
     if request.GET.get("run", "").isdigit():
-        run = ConsoleRun.objects.filter(pk=int(request.GET["run"]), session__user=request.user).first()
+        run = ConsoleRun.objects.filter(
+            pk=int(request.GET["run"]), session__user=request.user, session__connection=access.connection
+        ).first()
     text = request.GET.get("text", "") or (run.text if run else "")
     form = RunForm(initial={"text": text, "batch": 100})
     return render(request, "explorer/console.html", _context(request, access, session=session, run=run, form=form))

@@ -239,3 +239,25 @@ def test_sqlite_refuses_attach_and_vacuum_into_for_all_and_writes_for_viewers(
     assert chunks[-1].error
     assert not other.exists()
     assert sqlite3.connect(path).execute("SELECT count(*) FROM t").fetchone()[0] == 1
+
+
+def test_a_mariadb_serializable_transaction_rolls_back_and_a_typed_one_commits(servers: Servers) -> None:
+    adapter, console = console_for(servers.mysql.params())
+    with adapter:
+        list(console.execute("DROP TABLE IF EXISTS console_tx; CREATE TABLE console_tx (n int)", timeout=5))
+        console.begin("serializable")
+        list(console.execute("INSERT INTO console_tx VALUES (1)", timeout=5))
+        inside = list(console.execute("SELECT count(*) FROM console_tx", timeout=5))[0].rows
+        console.rollback()
+        list(console.execute("BEGIN; INSERT INTO console_tx VALUES (2); COMMIT", timeout=5))
+        rows = list(console.execute("SELECT n FROM console_tx", timeout=5))[0].rows
+    assert inside == [[1]]
+    assert rows == [[2]]
+
+
+def test_mysql_error_positions_point_into_the_run(servers: Servers) -> None:
+    adapter, console = console_for(servers.mysql.params())
+    text = "SELECT 1;\nSELECT * FRM dual"
+    with adapter:
+        chunks = list(console.execute(text, timeout=5))
+    assert chunks[-1].error and chunks[-1].error_position == text.index("FRM dual")

@@ -208,3 +208,58 @@ def test_export_full_result_streams_the_console_statement_to_csv(servers: Server
     assert export.status == "done", export.error
     lines = export_path(export).read_text().splitlines()
     assert lines[0] == "g" and lines[-1] == "3000" and len(lines) == 3001
+
+
+def test_an_idle_session_is_rolled_back_and_closed(servers: Servers, people: People, settings: Any) -> None:
+    conn = pg_connection(servers, people)
+    client = client_for(people.bob)
+    run(client, conn, "DROP TABLE IF EXISTS console_idle; CREATE TABLE console_idle (n int)")
+    client.post(reverse("explorer:console_transaction", args=[conn.pk]), {"action": "begin"}, HTTP_HX_REQUEST="true")
+    inserted = run(client, conn, "INSERT INTO console_idle VALUES (1)")
+    settings.DBDECK_CONSOLE_IDLE_S = 1
+    deadline = time.monotonic() + 10
+    session = inserted.session
+    while time.monotonic() < deadline:
+        session.refresh_from_db()
+        if session.status == SessionStatus.CLOSED:
+            break
+        time.sleep(0.2)
+    assert session.status == SessionStatus.CLOSED and "rolled back" in session.closed_reason
+    settings.DBDECK_CONSOLE_IDLE_S = 20
+    counted = run(client, conn, "SELECT count(*) FROM console_idle")  # a new session opens
+    assert cells(ConsoleResult.objects.get(run=counted)) == [["0"]]
+
+
+def test_a_statement_whose_page_went_away_is_cancelled_on_the_server(
+    servers: Servers, people: People, settings: Any
+) -> None:
+    settings.DBDECK_CONSOLE_ABANDON_S = 1
+    conn = pg_connection(servers, people)
+    client = client_for(people.bob)
+    client.post(
+        reverse("explorer:console_run", args=[conn.pk]), {"text": "SELECT pg_sleep(60)"}, HTTP_HX_REQUEST="true"
+    )
+    running = ConsoleRun.objects.latest("id")
+    deadline = time.monotonic() + 10  # nobody polls: the host cancels it after the abandon limit
+    while time.monotonic() < deadline:
+        running.refresh_from_db()
+        if running.finished:
+            break
+        time.sleep(0.2)
+    assert running.status == RunStatus.CANCELLED
+
+
+def test_huge_binary_and_nul_values_show_cut_and_inert_and_a_nul_statement_is_refused_clearly(
+    servers: Servers, people: People
+) -> None:
+    conn = pg_connection(servers, people)
+    client = client_for(people.bob)
+    done = run(
+        client, conn, "SELECT repeat('<b>', 20000) AS big, '\\x00ff'::bytea AS bin, '' AS empty, NULL AS nothing"
+    )
+    result = ConsoleResult.objects.get(run=done)
+    assert 'class="v-text v-cut"' in result.html and "&lt;b&gt;" in result.html and "<b>" not in result.html
+    assert len(result.html) < 40_000
+    assert 'class="v-binary">0x 00 ff' in result.html and 'class="v-null">NULL' in result.html
+    refused = client.post(reverse("explorer:console_run", args=[conn.pk]), {"text": "SELECT 'a\x00b'"})
+    assert refused.status_code == 400 and b"Null characters are not allowed" in refused.content
