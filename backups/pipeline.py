@@ -22,6 +22,7 @@ from backups.destinations import Store
 from connections.engines.results import ManifestPart
 
 READ = 1 << 20
+ZSTD_JOB = 4 << 20  # bytes per zstd job: its worker thread's buffers stay near 20 MB
 PROGRESS_EVERY_S = 1.0  # how often a run writes its counters and heartbeat (and reads Cancel)
 
 
@@ -42,7 +43,10 @@ class _PartStream:
         self.raw_hash, self.stored_hash = hashlib.sha256(), hashlib.sha256()
         self.raw_size = self.stored_size = 0
         # One worker thread: zstd compresses beside the thread that reads, hashes and encrypts (as the zstd CLI does).
-        self.compressor = zstandard.ZstdCompressor(level=sink.level, write_checksum=True, threads=1).compressobj()
+        params = zstandard.ZstdCompressionParameters.from_level(
+            sink.level, threads=1, job_size=ZSTD_JOB, write_checksum=True
+        )
+        self.compressor = zstandard.ZstdCompressor(compression_params=params).compressobj()
         self.encryptor = Encryptor(sink.key) if sink.key else None
 
     def _emit(self, data: bytes) -> None:
