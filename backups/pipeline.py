@@ -132,15 +132,19 @@ class ArtifactSink:
 
 
 class _HashingReader:
-    """Reads the stored bytes and hashes them on the way."""
+    """Reads the stored bytes and hashes them on the way (and reports progress, so long restores heartbeat)."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: BinaryIO, progress: Callable[[int], None] | None = None) -> None:
         self.raw, self.hash, self.size = raw, hashlib.sha256(), 0
+        self.progress, self._last = progress, time.monotonic()
 
     def read(self, n: int = -1) -> bytes:
         data = self.raw.read(n if n and n > 0 else READ)
         self.hash.update(data)
         self.size += len(data)
+        if self.progress is not None and time.monotonic() - self._last >= 5.0:
+            self._last = time.monotonic()
+            self.progress(self.size)
         return data
 
     def drain(self) -> None:
@@ -171,8 +175,15 @@ class _PlainReader:
 
 
 class ArtifactSource:
-    def __init__(self, store: Store, parts: list[ManifestPart], keys: list[Key], encrypted: bool) -> None:
-        self.store, self.keys, self.encrypted = store, keys, encrypted
+    def __init__(
+        self,
+        store: Store,
+        parts: list[ManifestPart],
+        keys: list[Key],
+        encrypted: bool,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.store, self.keys, self.encrypted, self.progress = store, keys, encrypted, progress
         self.by_name = {p.name: p for p in parts}
         self.bytes_read = 0
 
@@ -183,7 +194,7 @@ class ArtifactSource:
     def part(self, name: str) -> Iterator[BinaryIO]:
         meta = self.by_name[name]
         with self.store.reader(meta.stored_name) as raw:
-            hashing = _HashingReader(raw)
+            hashing = _HashingReader(raw, self.progress)
             chunks = self._plain_chunks(hashing)
             try:
                 yield _PlainReader(chunks)  # type: ignore[misc]
