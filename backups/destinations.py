@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-S3_PART = 16 << 20  # multipart part size: memory per upload stays at one part
+S3_PART = 8 << 20  # multipart part size: memory per upload stays at about one part
 
 
 class StoreError(RuntimeError):
@@ -188,14 +188,17 @@ class S3Store:
 class _MultipartWriter:
     def __init__(self, client: Any, upload: dict[str, str]) -> None:
         self.client, self.upload = client, upload
-        self.buffer = bytearray()
+        self.pending: list[bytes] = []
+        self.size = 0
         self.parts: list[dict[str, Any]] = []
 
     def write(self, data: bytes) -> None:
-        self.buffer += data
-        while len(self.buffer) >= S3_PART:
-            self._send(bytes(self.buffer[:S3_PART]))
-            del self.buffer[:S3_PART]
+        self.pending.append(bytes(data))
+        self.size += len(data)
+        if self.size >= S3_PART:
+            body = b"".join(self.pending)
+            self.pending, self.size = [], 0
+            self._send(body)
 
     def _send(self, data: bytes) -> None:
         number = len(self.parts) + 1
@@ -209,9 +212,9 @@ class _MultipartWriter:
         self.parts.append({"PartNumber": number, "ETag": answer["ETag"]})
 
     def complete(self) -> None:
-        if self.buffer or not self.parts:
-            self._send(bytes(self.buffer))
-            self.buffer.clear()
+        if self.pending or not self.parts:
+            self._send(b"".join(self.pending))
+            self.pending, self.size = [], 0
         self.client.complete_multipart_upload(
             Bucket=self.upload["bucket"],
             Key=self.upload["key"],

@@ -38,8 +38,7 @@ def queue_restore(artifact: Artifact, target: Any, user: Any) -> str:
 
     from backups.tasks import run_manual_restore
 
-    holder: list[str] = []
-    transaction.on_commit(lambda: holder.append(str(run_manual_restore.delay(artifact.pk, target.pk, user.pk).id)))
+    transaction.on_commit(lambda: run_manual_restore.delay(artifact.pk, target.pk, user.pk))
     return f"restore of artifact {artifact.pk} onto {target.name}"
 
 

@@ -22,6 +22,7 @@ from backups.destinations import Store
 from connections.engines.results import ManifestPart
 
 READ = 1 << 20
+ZSTD_JOB = 4 << 20  # bytes per zstd job: its worker thread's buffers stay near 20 MB
 PROGRESS_EVERY_S = 1.0  # how often a run writes its counters and heartbeat (and reads Cancel)
 
 
@@ -42,7 +43,10 @@ class _PartStream:
         self.raw_hash, self.stored_hash = hashlib.sha256(), hashlib.sha256()
         self.raw_size = self.stored_size = 0
         # One worker thread: zstd compresses beside the thread that reads, hashes and encrypts (as the zstd CLI does).
-        self.compressor = zstandard.ZstdCompressor(level=sink.level, write_checksum=True, threads=1).compressobj()
+        params = zstandard.ZstdCompressionParameters.from_level(
+            sink.level, threads=1, job_size=ZSTD_JOB, write_checksum=True
+        )
+        self.compressor = zstandard.ZstdCompressor(compression_params=params).compressobj()
         self.encryptor = Encryptor(sink.key) if sink.key else None
 
     def _emit(self, data: bytes) -> None:
@@ -128,15 +132,19 @@ class ArtifactSink:
 
 
 class _HashingReader:
-    """Reads the stored bytes and hashes them on the way."""
+    """Reads the stored bytes and hashes them on the way (and reports progress, so long restores heartbeat)."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: BinaryIO, progress: Callable[[int], None] | None = None) -> None:
         self.raw, self.hash, self.size = raw, hashlib.sha256(), 0
+        self.progress, self._last = progress, time.monotonic()
 
     def read(self, n: int = -1) -> bytes:
         data = self.raw.read(n if n and n > 0 else READ)
         self.hash.update(data)
         self.size += len(data)
+        if self.progress is not None and time.monotonic() - self._last >= 5.0:
+            self._last = time.monotonic()
+            self.progress(self.size)
         return data
 
     def drain(self) -> None:
@@ -167,8 +175,15 @@ class _PlainReader:
 
 
 class ArtifactSource:
-    def __init__(self, store: Store, parts: list[ManifestPart], keys: list[Key], encrypted: bool) -> None:
-        self.store, self.keys, self.encrypted = store, keys, encrypted
+    def __init__(
+        self,
+        store: Store,
+        parts: list[ManifestPart],
+        keys: list[Key],
+        encrypted: bool,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.store, self.keys, self.encrypted, self.progress = store, keys, encrypted, progress
         self.by_name = {p.name: p for p in parts}
         self.bytes_read = 0
 
@@ -179,7 +194,7 @@ class ArtifactSource:
     def part(self, name: str) -> Iterator[BinaryIO]:
         meta = self.by_name[name]
         with self.store.reader(meta.stored_name) as raw:
-            hashing = _HashingReader(raw)
+            hashing = _HashingReader(raw, self.progress)
             chunks = self._plain_chunks(hashing)
             try:
                 yield _PlainReader(chunks)  # type: ignore[misc]

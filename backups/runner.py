@@ -112,6 +112,13 @@ def execute(run_id: int) -> str:
             status=RunStatus.CANCELLED, finished_at=timezone.now(), error="Cancelled before it started."
         )
         return "skipped"
+    from backups.heartbeat import beating
+
+    with beating(BackupRun, run_id):
+        return _execute(run_id)
+
+
+def _execute(run_id: int) -> str:
     run = BackupRun.objects.select_related("plan__connection", "plan__destination", "started_by").get(pk=run_id)
     plan = run.plan
     progress = _Progress(run.pk)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backups.retention import Kept, Policy, keep
@@ -16,6 +16,7 @@ histories = st.lists(
 policies = st.builds(Policy, st.integers(0, 5), st.integers(0, 8), st.integers(0, 5), st.integers(0, 13))
 
 
+@settings(deadline=None)
 @given(histories, policies)
 def test_retention_keeps_only_known_backups_and_never_more_than_the_policy_allows(items: list[Kept], p: Policy) -> None:
     kept = keep(items, p)
@@ -23,6 +24,7 @@ def test_retention_keeps_only_known_backups_and_never_more_than_the_policy_allow
     assert len(kept) <= p.last + p.daily + p.weekly + p.monthly + 1
 
 
+@settings(deadline=None)
 @given(histories, policies)
 def test_the_newest_backup_that_passed_a_restore_test_is_never_deleted(items: list[Kept], p: Policy) -> None:
     verified = [b for b in items if b.verified]
@@ -30,6 +32,7 @@ def test_the_newest_backup_that_passed_a_restore_test_is_never_deleted(items: li
         assert max(verified, key=lambda b: b.taken_at).id in keep(items, p)
 
 
+@settings(deadline=None)
 @given(histories, policies)
 def test_the_newest_n_are_kept_and_each_of_the_newest_days_keeps_its_newest(items: list[Kept], p: Policy) -> None:
     kept = keep(items, p)
@@ -42,6 +45,7 @@ def test_the_newest_n_are_kept_and_each_of_the_newest_days_keeps_its_newest(item
         assert days[day].id in kept
 
 
+@settings(deadline=None)
 @given(histories, policies)
 def test_applying_retention_twice_deletes_nothing_more(items: list[Kept], p: Policy) -> None:
     kept = keep(items, p)
