@@ -222,6 +222,10 @@ def page(app: LiveApp, server: Any) -> list[Result]:
     now = timezone.now()
     started = time.monotonic()
     _fill(conn.pk, now)
+    from monitoring.models import Collector
+
+    # As the hourly rollup leaves it: every complete hour rolled, the current one still in minutes.
+    Collector.objects.create(connection=conn, rolled_until=now.replace(minute=0, second=0, microsecond=0))
     print(f"    30 days for {PAGE_STATEMENTS} statements stored in {time.monotonic() - started:.0f} s")
     since = now - dt.timedelta(days=DAYS)
 
