@@ -183,6 +183,33 @@ def _binned(connection_id: int, resolution: int, low: int, high: int, origin: in
         return cur.fetchall()
 
 
+def tiers(rng: Range, rolled_until: dt.datetime | None, days_until: dt.datetime | None) -> list[tuple[int, int, int]]:
+    """(resolution, first ts, last ts) to read so each moment of the range is counted once, coarsest first.
+
+    Whole days before `days_until` from the daily rows, hours before `rolled_until` from the hourly
+    ones, the rest (the current hour) from the minutes. Short ranges read only their own resolution.
+    """
+    low, high = rng.ts_range
+    hour_split = int(rolled_until.timestamp()) if rolled_until else low
+    if high - low <= 2 * 3600 or hour_split <= low:
+        return [(rng.resolution, low, high)]
+    hour_split = min(hour_split, high + 1)
+    out: list[tuple[int, int, int]] = []
+    first_day = -(-low // Resolution.DAY) * Resolution.DAY  # the first midnight at or after low
+    day_split = min(int(days_until.timestamp()) if days_until else 0, hour_split)
+    if high - low >= 3 * Resolution.DAY and day_split > first_day:
+        if first_day > low:
+            out.append((Resolution.HOUR, low, first_day - 1))
+        out.append((Resolution.DAY, first_day, day_split - 1))
+        if hour_split > day_split:
+            out.append((Resolution.HOUR, day_split, hour_split - 1))
+    else:
+        out.append((Resolution.HOUR, low, hour_split - 1))
+    if hour_split <= high:
+        out.append((Resolution.MINUTE, hour_split, high))
+    return out
+
+
 def slow_queries(
     connection_id: int,
     rng: Range,
@@ -191,6 +218,7 @@ def slow_queries(
     search: str = "",
     limit: int = 50,
     rolled_until: dt.datetime | None = None,
+    days_until: dt.datetime | None = None,
 ) -> tuple[list[StatementRow], float]:
     """The statements of the range by total time (or `sort`), with their share and a sparkline.
 
@@ -201,14 +229,9 @@ def slow_queries(
     """
     low, high = rng.ts_range
     span = max(high - low, 1)
-    split = int(rolled_until.timestamp()) if rolled_until else low
-    if high - low <= 2 * 3600 or split <= low:
-        split = low if rng.resolution == Resolution.MINUTE else high + 1
-    per_bin = []
-    if split > low:
-        per_bin += _binned(connection_id, Resolution.HOUR, low, min(split - 1, high), low, span)
-    if split <= high:
-        per_bin += _binned(connection_id, Resolution.MINUTE, max(split, low), high, low, span)
+    per_bin: list[tuple[Any, ...]] = []
+    for resolution, start, end in tiers(rng, rolled_until, days_until):
+        per_bin += _binned(connection_id, resolution, start, end, low, span)
     totals: dict[int, list[float]] = {}
     sparks: dict[int, list[float]] = defaultdict(lambda: [0.0] * SPARK_BINS)
     for fp, index, calls, total, nrows, longest in per_bin:

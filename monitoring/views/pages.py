@@ -85,7 +85,8 @@ def connection_page(request: HttpRequest, pk: int) -> HttpResponse:
     search = request.GET.get("q", "")[:200]
     collector = Collector.objects.filter(connection=connection).defer("previous", "previous_metrics").first()
     rolled = collector.rolled_until if collector else None
-    statements, overall = series.slow_queries(pk, rng, sort=sort, search=search, rolled_until=rolled)
+    days = collector.days_rolled_until if collector else None
+    statements, overall = series.slow_queries(pk, rng, sort=sort, search=search, rolled_until=rolled, days_until=days)
     ctx = {
         "connection": connection,
         "access": access,
