@@ -13,11 +13,12 @@ import datetime as dt
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
 from connections.engines import EngineError
@@ -64,11 +65,14 @@ def collect(connection_id: int, owner: str = "") -> Outcome:
     started = time.perf_counter()
     owner = owner or uuid.uuid4().hex
     connection = Connection.objects.get(pk=connection_id)
-    collector = collector_for(connection)
+    collector_id = Collector.objects.filter(connection=connection).values_list("pk", flat=True).first()
+    if collector_id is None:
+        collector_id = collector_for(connection).pk
     now = timezone.now()
-    if not claim(collector.pk, owner, now):
+    if not claim(collector_id, owner, now):
         return Outcome("busy", "Another worker is collecting this connection.")
-    collector.refresh_from_db()  # what the previous holder of the lease wrote
+    collector = Collector.objects.get(pk=collector_id)  # as the previous holder of the lease left it
+    released = False
     try:
         monitor_started = time.perf_counter()
         try:
@@ -86,15 +90,16 @@ def collect(connection_id: int, owner: str = "") -> Outcome:
             Collector.objects.filter(pk=collector.pk).update(enabled=False, failure="")
             return Outcome("absent", f"{connection.adapter_cls.display_name} has no monitoring.")
         snapshot_ms = (time.perf_counter() - monitor_started) * 1000
-        stored = store(collector, snap, now, previous)
+        stored = store(collector, snap, now, previous, owner=owner, started=started)
+        released = True  # the store's last write gave the lease back
         total_ms = (time.perf_counter() - started) * 1000
-        Collector.objects.filter(pk=collector.pk).update(last_tick_ms=total_ms)
         return Outcome("ok", "", snapshot_ms, total_ms, stored, snap.queries)
     finally:
-        release(collector.pk, owner)
+        if not released:
+            release(collector.pk, owner)
 
 
-def _snapshot(connection: Connection, collector: Collector, previous: dict[str, list[float]]) -> Snapshot | None:
+def _snapshot(connection: Connection, collector: Collector, previous: dict[str, Sequence[float]]) -> Snapshot | None:
     params = connection.params()
     params = dataclasses.replace(
         params,
@@ -132,7 +137,15 @@ def _hit_pct(counters: dict[str, float]) -> float | None:
 
 
 @transaction.atomic
-def store(collector: Collector, snap: Snapshot, now: dt.datetime, previous: dict[str, list[float]]) -> int:
+def store(
+    collector: Collector,
+    snap: Snapshot,
+    now: dt.datetime,
+    previous: dict[str, Sequence[float]],
+    *,
+    owner: str = "",
+    started: float | None = None,
+) -> int:
     """Write one tick: fingerprints new to us, the bucket's top statements and the rest, the health row."""
     # The lease makes this worker the only writer of the collector row: no row lock needed.
     connection_id = collector.connection_id
@@ -208,6 +221,12 @@ def store(collector: Collector, snap: Snapshot, now: dt.datetime, previous: dict
         last_ok_at=now,
         last_server_queries=snap.queries,
         next_run_at=now + dt.timedelta(seconds=collector.interval_s),
+        # One write ends the tick: the lease goes back with it (only if this worker still holds it).
+        lease_owner=Case(When(lease_owner=owner, then=Value("")), default=F("lease_owner")),
+        lease_until=Case(
+            When(lease_owner=owner, then=Value(None, output_field=DateTimeField())), default=F("lease_until")
+        ),
+        last_tick_ms=(time.perf_counter() - started) * 1000 if started else None,
     )
     return len(rows)
 

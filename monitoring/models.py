@@ -15,6 +15,7 @@ OTHER = "__other__"  # the fingerprint of the "everything else" row of each buck
 class Resolution(models.IntegerChoices):
     MINUTE = 60, "minute"
     HOUR = 3600, "hour"
+    DAY = 86400, "day"  # statements only: the slow-query table of long ranges
 
 
 class Collector(models.Model):
@@ -42,6 +43,7 @@ class Collector(models.Model):
     last_tick_ms = models.FloatField(null=True, blank=True)
     last_server_queries = models.PositiveIntegerField(default=0)
     rolled_until = models.DateTimeField(null=True, blank=True)  # minutes before this hour are rolled up
+    days_rolled_until = models.DateTimeField(null=True, blank=True)  # hours before this day are rolled into days
 
     def __str__(self) -> str:
         return f"collector of {self.connection_id}"

@@ -18,11 +18,12 @@ from monitoring.collect import bucket_of
 from monitoring.models import OTHER, Collector, Fingerprint, HealthSample, Resolution, SelfTiming, StatementSample
 
 HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
 
 
 def roll_up_all(now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
-    return sum(roll_up(c, now) for c in Collector.objects.all())
+    return sum(roll_up(c, now) + roll_days(c, now) for c in Collector.objects.defer("previous"))
 
 
 def roll_up(collector: Collector, now: dt.datetime) -> int:
@@ -49,10 +50,39 @@ def roll_up(collector: Collector, now: dt.datetime) -> int:
     return hours
 
 
+def roll_days(collector: Collector, now: dt.datetime) -> int:
+    """Roll every day whose hours are all rolled into one row per top statement (the 30-day table reads these)."""
+    collector.refresh_from_db(fields=["rolled_until", "days_rolled_until"])
+    if collector.rolled_until is None:
+        return 0
+    end = bucket_of(min(collector.rolled_until, now), Resolution.DAY)
+    hours = StatementSample.objects.filter(connection_id=collector.connection_id, resolution=Resolution.HOUR)
+    start = collector.days_rolled_until
+    if start is None:
+        first = hours.aggregate(m=Min("bucket"))["m"]
+        if first is None:
+            return 0
+        start = bucket_of(first, Resolution.DAY)
+    days = 0
+    while start < end:
+        with transaction.atomic():
+            _roll_statements(collector.connection_id, hours, start, DAY, Resolution.DAY)
+            Collector.objects.filter(pk=collector.pk).update(days_rolled_until=start + DAY)
+        start += DAY
+        days += 1
+    return days
+
+
 def _roll_hour(connection_id: int, hour: dt.datetime, minutes, health) -> None:  # noqa: ANN001
-    span = {"bucket__gte": hour, "bucket__lt": hour + HOUR}
+    _roll_statements(connection_id, minutes, hour, HOUR, Resolution.HOUR)
+    _roll_health(connection_id, hour, health)
+
+
+def _roll_statements(connection_id: int, source, start: dt.datetime, length: dt.timedelta, resolution: int) -> None:  # noqa: ANN001
+    span = {"bucket__gte": start, "bucket__lt": start + length}
+    hour = start
     sums = list(
-        minutes.filter(**span)
+        source.filter(**span)
         .values("fingerprint_id")
         .annotate(
             calls=Sum("calls"),
@@ -69,11 +99,14 @@ def _roll_hour(connection_id: int, hour: dt.datetime, minutes, health) -> None: 
         limit = settings.MONITORING_TOP_STATEMENTS
         keep = [r for r in sums[:limit] if r["fingerprint_id"] != other_id]
         rest = [r for r in sums if r not in keep]
-        rows = [_sample(connection_id, hour, r["fingerprint_id"], [r]) for r in keep]
+        rows = [_sample(connection_id, hour, r["fingerprint_id"], [r], resolution) for r in keep]
         if rest:
-            rows.append(_sample(connection_id, hour, other_id, rest))
+            rows.append(_sample(connection_id, hour, other_id, rest, resolution))
         StatementSample.objects.bulk_create(rows)
-    samples = list(health.filter(**span))
+
+
+def _roll_health(connection_id: int, hour: dt.datetime, health) -> None:  # noqa: ANN001
+    samples = list(health.filter(bucket__gte=hour, bucket__lt=hour + HOUR))
     if samples:
         gauges: dict[str, list[float]] = defaultdict(list)
         counters: dict[str, float] = defaultdict(float)
@@ -95,11 +128,13 @@ def _roll_hour(connection_id: int, hour: dt.datetime, minutes, health) -> None: 
         )
 
 
-def _sample(connection_id: int, hour: dt.datetime, fingerprint_id: int, group: list[dict]) -> StatementSample:
+def _sample(
+    connection_id: int, hour: dt.datetime, fingerprint_id: int, group: list[dict], resolution: int
+) -> StatementSample:
     return StatementSample(
         connection_id=connection_id,
         fingerprint_id=fingerprint_id,
-        resolution=Resolution.HOUR,
+        resolution=resolution,
         bucket=hour,
         ts=int(hour.timestamp()),
         calls=sum(r["calls"] or 0 for r in group),
@@ -119,7 +154,7 @@ def purge(now: dt.datetime | None = None) -> dict[str, int]:
     out = {}
     for name, model in (("statements", StatementSample), ("health", HealthSample)):
         old_minutes = model.objects.filter(resolution=Resolution.MINUTE, bucket__lt=minute_cut)
-        old_hours = model.objects.filter(resolution=Resolution.HOUR, bucket__lt=hour_cut)
+        old_hours = model.objects.filter(resolution__in=[Resolution.HOUR, Resolution.DAY], bucket__lt=hour_cut)
         out[name] = old_minutes.delete()[0] + old_hours.delete()[0]
     out["self_timings"] = SelfTiming.objects.filter(at__lt=now - dt.timedelta(days=1)).delete()[0]
     return out

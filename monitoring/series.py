@@ -6,12 +6,13 @@ Ranges up to MONITORING_MINUTE_RETENTION_H read minute buckets, longer ones the 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import BigIntegerField, ExpressionWrapper, F, Max, Sum
+from django.db import connection
 from django.utils import timezone
 
 from monitoring.models import OTHER, Fingerprint, HealthSample, Resolution, StatementSample
@@ -84,6 +85,10 @@ CHARTS = (
 )
 
 
+def _json(value: Any) -> dict[str, float]:
+    return value if isinstance(value, dict) else json.loads(value or "{}")  # PostgreSQL's driver decodes jsonb
+
+
 @dataclass
 class _Row:
     gauges: dict[str, float]
@@ -111,13 +116,16 @@ def _value(row: _Row, spec: str) -> float | None:
 def health_charts(connection_id: int, rng: Range) -> list[dict[str, Any]]:
     """Per chart: its title, the x axis (epoch seconds) and the y series, dropped when it has no data."""
     low, high = rng.ts_range
-    found = HealthSample.objects.filter(
-        connection_id=connection_id, resolution=rng.resolution, ts__gte=low, ts__lte=high
-    )
-    xs, rows = [], []
-    for ts, gauges, counters, seconds in found.order_by("ts").values_list("ts", "gauges", "counters", "seconds"):
-        xs.append(ts)
-        rows.append(_Row(gauges, counters, seconds))
+    table = connection.ops.quote_name(HealthSample._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT ts, gauges, counters, seconds FROM {table}"
+            " WHERE connection_id = %s AND resolution = %s AND ts >= %s AND ts <= %s ORDER BY ts",
+            [connection_id, rng.resolution, low, high],
+        )
+        raw = cur.fetchall()
+    xs = [r[0] for r in raw]
+    rows = [_Row(_json(g), _json(c), sec) for _, g, c, sec in raw]
     charts = []
     for key, title, specs in CHARTS:
         series = []
@@ -162,69 +170,104 @@ class StatementRow:
         return " ".join(f"{i * step:.1f},{20 - 18 * v / top:.1f}" for i, v in enumerate(self.spark))
 
 
-def slow_queries(
-    connection_id: int, rng: Range, *, sort: str = "total", search: str = "", limit: int = 50
-) -> tuple[list[StatementRow], float]:
-    """The statements of the range by total time (or `sort`), with their share and a sparkline."""
+def _binned(connection_id: int, resolution: int, low: int, high: int, origin: int, span: int) -> list[tuple[Any, ...]]:
+    """Per statement and sparkline bin: calls, time, rows, longest; plain SQL, the hottest read of the page."""
+    table = connection.ops.quote_name(StatementSample._meta.db_table)
+    sql = (
+        f"SELECT fingerprint_id, (ts - %s) * {SPARK_BINS} / %s AS bin, SUM(calls), SUM(total_ms), SUM(rows),"
+        f" MAX(max_ms) FROM {table} WHERE connection_id = %s AND resolution = %s AND ts >= %s AND ts <= %s"
+        " GROUP BY fingerprint_id, bin"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [origin, span, connection_id, resolution, low, high])
+        return cur.fetchall()
+
+
+def tiers(rng: Range, rolled_until: dt.datetime | None, days_until: dt.datetime | None) -> list[tuple[int, int, int]]:
+    """(resolution, first ts, last ts) to read so each moment of the range is counted once, coarsest first.
+
+    Whole days before `days_until` from the daily rows, hours before `rolled_until` from the hourly
+    ones, the rest (the current hour) from the minutes. Short ranges read only their own resolution.
+    """
     low, high = rng.ts_range
-    samples = StatementSample.objects.filter(
-        connection_id=connection_id, resolution=rng.resolution, ts__gte=low, ts__lte=high
-    )
-    grouped = list(
-        samples.values("fingerprint_id").annotate(
-            calls=Sum("calls"), total_ms=Sum("total_ms"), rows=Sum("rows"), max_ms=Max("max_ms")
-        )
-    )
-    overall = sum(g["total_ms"] or 0 for g in grouped)
-    if search:
-        matching = set(
-            Fingerprint.objects.filter(connection_id=connection_id, text__icontains=search[:200]).values_list(
-                "pk", flat=True
-            )
-        )
-        grouped = [g for g in grouped if g["fingerprint_id"] in matching]
-    key = SORTS.get(sort, "total_ms")
-    if key == "mean_ms":
-        grouped.sort(key=lambda g: (g["total_ms"] or 0) / (g["calls"] or 1), reverse=True)
+    hour_split = int(rolled_until.timestamp()) if rolled_until else low
+    if high - low <= 2 * 3600 or hour_split <= low:
+        return [(rng.resolution, low, high)]
+    hour_split = min(hour_split, high + 1)
+    out: list[tuple[int, int, int]] = []
+    first_day = -(-low // Resolution.DAY) * Resolution.DAY  # the first midnight at or after low
+    day_split = min(int(days_until.timestamp()) if days_until else 0, hour_split)
+    if high - low >= 3 * Resolution.DAY and day_split > first_day:
+        if first_day > low:
+            out.append((Resolution.HOUR, low, first_day - 1))
+        out.append((Resolution.DAY, first_day, day_split - 1))
+        if hour_split > day_split:
+            out.append((Resolution.HOUR, day_split, hour_split - 1))
     else:
-        grouped.sort(key=lambda g: g[key] or 0, reverse=True)
-    grouped = grouped[:limit]
-    prints = Fingerprint.objects.in_bulk([g["fingerprint_id"] for g in grouped])
-    rows = [
-        StatementRow(
-            prints[g["fingerprint_id"]],
-            int(g["calls"] or 0),
-            float(g["total_ms"] or 0),
-            int(g["rows"] or 0),
-            float(g["max_ms"] or 0),
-            share=100 * (g["total_ms"] or 0) / overall if overall else 0.0,
-        )
-        for g in grouped
-    ]
-    _sparklines(rows, samples, rng)
-    return rows, overall
+        out.append((Resolution.HOUR, low, hour_split - 1))
+    if hour_split <= high:
+        out.append((Resolution.MINUTE, hour_split, high))
+    return out
 
 
-def _sparklines(rows: list[StatementRow], samples: Any, rng: Range) -> None:
-    if not rows:
-        return
+def slow_queries(
+    connection_id: int,
+    rng: Range,
+    *,
+    sort: str = "total",
+    search: str = "",
+    limit: int = 50,
+    rolled_until: dt.datetime | None = None,
+    days_until: dt.datetime | None = None,
+) -> tuple[list[StatementRow], float]:
+    """The statements of the range by total time (or `sort`), with their share and a sparkline.
+
+    Hours already rolled up are read from the hourly rows and the rest (the current hour, or all
+    of a short range) from the minutes, so a day costs 24 rows per statement, not 1,440, and the
+    newest minutes are never missing. Each read is grouped by statement and sparkline bin
+    (integer arithmetic on the bucket's epoch seconds): totals and sparklines from one scan.
+    """
     low, high = rng.ts_range
     span = max(high - low, 1)
-    bins: dict[int, list[float]] = defaultdict(lambda: [0.0] * SPARK_BINS)
-    ids = [r.fingerprint.pk for r in rows]
-    # Binned by the database in integer arithmetic: one row per statement and bin, not per bucket.
-    binned = ExpressionWrapper((F("ts") - low) * SPARK_BINS / span, output_field=BigIntegerField())
-    per_bin = (
-        samples.filter(fingerprint_id__in=ids)
-        .annotate(bin=binned)
-        .values("fingerprint_id", "bin")
-        .annotate(total=Sum("total_ms"))
-        .values_list("fingerprint_id", "bin", "total")
-    )
-    for fp, index, total in per_bin:
-        bins[fp][min(SPARK_BINS - 1, max(0, int(index)))] += total or 0.0
-    for r in rows:
-        r.spark = bins[r.fingerprint.pk]
+    per_bin: list[tuple[Any, ...]] = []
+    for resolution, start, end in tiers(rng, rolled_until, days_until):
+        per_bin += _binned(connection_id, resolution, start, end, low, span)
+    totals: dict[int, list[float]] = {}
+    sparks: dict[int, list[float]] = defaultdict(lambda: [0.0] * SPARK_BINS)
+    for fp, index, calls, total, nrows, longest in per_bin:
+        entry = totals.setdefault(fp, [0, 0.0, 0, 0.0])
+        entry[0] += calls or 0
+        entry[1] += total or 0.0
+        entry[2] += nrows or 0
+        entry[3] = max(entry[3], longest or 0.0)
+        sparks[fp][min(SPARK_BINS - 1, max(0, int(index)))] += total or 0.0
+    overall = sum(t[1] for t in totals.values())
+    ids = list(totals)
+    if search:
+        found = Fingerprint.objects.filter(connection_id=connection_id, text__icontains=search[:200])
+        matching = set(found.values_list("pk", flat=True))
+        ids = [i for i in ids if i in matching]
+    key = {"total_ms": 1, "calls": 0, "rows": 2, "max_ms": 3}.get(SORTS.get(sort, "total_ms"))
+    if key is None:  # mean
+        ids.sort(key=lambda i: totals[i][1] / (totals[i][0] or 1), reverse=True)
+    else:
+        ids.sort(key=lambda i: totals[i][key], reverse=True)
+    ids = ids[:limit]
+    prints = Fingerprint.objects.in_bulk(ids)
+    rows = [
+        StatementRow(
+            prints[i],
+            int(totals[i][0]),
+            float(totals[i][1]),
+            int(totals[i][2]),
+            float(totals[i][3]),
+            share=100 * totals[i][1] / overall if overall else 0.0,
+            spark=sparks[i],
+        )
+        for i in ids
+        if i in prints
+    ]
+    return rows, overall
 
 
 def statement_history(fingerprint: Fingerprint, rng: Range) -> dict[str, Any]:

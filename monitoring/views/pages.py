@@ -83,8 +83,10 @@ def connection_page(request: HttpRequest, pk: int) -> HttpResponse:
     rng = series.parse_range(request.GET)
     sort = request.GET.get("sort", "total")
     search = request.GET.get("q", "")[:200]
-    statements, overall = series.slow_queries(pk, rng, sort=sort, search=search)
     collector = Collector.objects.filter(connection=connection).defer("previous", "previous_metrics").first()
+    rolled = collector.rolled_until if collector else None
+    days = collector.days_rolled_until if collector else None
+    statements, overall = series.slow_queries(pk, rng, sort=sort, search=search, rolled_until=rolled, days_until=days)
     ctx = {
         "connection": connection,
         "access": access,

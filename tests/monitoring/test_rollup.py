@@ -84,3 +84,65 @@ def test_a_grid_page_on_sqlite_shows_up_in_its_slow_queries(acme_sqlite: Connect
     collect(acme_sqlite.pk)
     fp = Fingerprint.objects.get(connection=acme_sqlite, key__startswith="self:")
     assert fp.text == 'SELECT … FROM "main"."t" LIMIT ? /* grid page */'
+
+
+def test_a_days_slow_queries_read_rolled_hours_and_the_current_hours_minutes_once(acme_sqlite: Connection) -> None:
+    from django.utils import timezone
+
+    from monitoring import series
+    from monitoring.collect import bucket_of
+
+    now = timezone.now()
+    fp = Fingerprint.objects.create(connection=acme_sqlite, key="k", text="SELECT 1")
+    earlier = bucket_of(now - dt.timedelta(hours=3), Resolution.HOUR)
+    current = bucket_of(now, Resolution.HOUR)
+    for bucket in [earlier + dt.timedelta(minutes=m) for m in range(60)] + [current]:
+        StatementSample.objects.create(
+            connection=acme_sqlite, fingerprint=fp, bucket=bucket, ts=int(bucket.timestamp()), calls=1, total_ms=2.0
+        )
+    collector = Collector.objects.create(connection=acme_sqlite)
+    rollup.roll_up(collector, now)
+    collector.refresh_from_db()
+    assert collector.rolled_until == current
+    rows, overall = series.slow_queries(
+        acme_sqlite.pk, series.parse_range({"range": "24h"}), rolled_until=collector.rolled_until
+    )
+    assert [(r.calls, r.total_ms) for r in rows] == [(61, 122.0)] and overall == 122.0
+    assert sum(rows[0].spark) == 122.0
+
+
+def test_a_months_slow_queries_read_whole_days_from_daily_rows_and_count_every_hour_once(
+    acme_sqlite: Connection,
+) -> None:
+    from django.utils import timezone
+
+    from monitoring import series
+    from monitoring.collect import bucket_of
+
+    now = timezone.now()
+    fp = Fingerprint.objects.create(connection=acme_sqlite, key="k", text="SELECT 1")
+    current = bucket_of(now, Resolution.HOUR)
+    hours = [current - dt.timedelta(hours=h) for h in range(1, 5 * 24)]
+    StatementSample.objects.bulk_create(
+        StatementSample(
+            connection=acme_sqlite,
+            fingerprint=fp,
+            resolution=Resolution.HOUR,
+            bucket=b,
+            ts=int(b.timestamp()),
+            calls=1,
+            total_ms=1.0,
+        )
+        for b in hours
+    )
+    collector = Collector.objects.create(connection=acme_sqlite, rolled_until=current)
+    assert rollup.roll_days(collector, now) >= 4
+    collector.refresh_from_db()
+    assert StatementSample.objects.filter(resolution=Resolution.DAY).exists()
+    rng = series.parse_range({"range": "7d"})
+    read = series.tiers(rng, collector.rolled_until, collector.days_rolled_until)
+    assert Resolution.DAY in [r for r, _, _ in read]
+    rows, _ = series.slow_queries(
+        acme_sqlite.pk, rng, rolled_until=collector.rolled_until, days_until=collector.days_rolled_until
+    )
+    assert rows[0].calls == len(hours)

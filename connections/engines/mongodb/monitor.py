@@ -129,8 +129,10 @@ class MongoDBMonitor(Monitor):
     def _replication(self, snap: Snapshot) -> None:
         try:
             status = self._command("admin", "replSetGetStatus")
-        except EngineError:
-            return  # not a replica set member (or the server has no replication): no lag to report
+        except EngineError as exc:
+            # Not a replica set member, or a server without replication (SecantusDB): no lag to report.
+            snap.notices.append(f"No replica-set status ({exc.message}): member lag is not shown.")
+            return
         members = status.get("members") or []
         primary = next((m for m in members if m.get("stateStr") == "PRIMARY"), None)
         if primary is None or not isinstance(primary.get("optimeDate"), dt.datetime):
