@@ -13,7 +13,7 @@ def main() -> int:
     # Ctrl-C or a kill still runs the `finally` that stops every server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     common.setup_django()
-    from bench import grid, keys_and_objects, load
+    from bench import grid, keys_and_objects, load, objstores
     from tests.services import Stack
 
     stack = Stack()
@@ -31,6 +31,8 @@ def main() -> int:
             "mongodb": ("MongoDB grid", lambda: grid.mongodb(app, servers["mongodb"])),
             "redis": ("Redis key tree", lambda: keys_and_objects.redis_tree(app, servers["redis"])),
             "s3": ("S3 prefix", lambda: keys_and_objects.s3_prefix(app, servers["s3"])),
+            "gcs": ("Cloud Storage prefix", lambda: objstores.gcs_prefix(app, servers["gcs"])),
+            "azure": ("Azure Blob Storage prefix", lambda: objstores.azure_prefix(app, servers["azure"])),
             "load": ("50 users on the demo, as `make run` serves it", load.run),
         }
         chosen = sys.argv[1:] or list(benches)  # e.g. `python -m bench redis s3`
