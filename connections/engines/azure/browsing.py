@@ -20,6 +20,7 @@ CLOCK_SKEW = dt.timedelta(minutes=5)
 
 class AzureObjects(ObjectBrowsing):
     adapter: AzureAdapter
+    bucket_label = "Container"
     metadata_prefix = "x-ms-meta-"
     storage_class_label = "Access tier"
     link_label = "SAS link"
