@@ -13,7 +13,7 @@ def main() -> int:
     # Ctrl-C or a kill still runs the `finally` that stops every server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     common.setup_django()
-    from bench import backups, console, grid, keys_and_objects, load, monitoring, plans
+    from bench import backups, console, grid, keys_and_objects, load, monitoring, objstores, plans
     from tests.services import Stack
 
     stack = Stack()
@@ -39,6 +39,8 @@ def main() -> int:
             "redis": ("Redis key tree", lambda: keys_and_objects.redis_tree(app, servers["redis"])),
             "s3": ("S3 prefix", lambda: keys_and_objects.s3_prefix(app, servers["s3"])),
             "console": ("Query console", lambda: console.run(app, servers["postgresql"])),
+            "gcs": ("Cloud Storage prefix", lambda: objstores.gcs_prefix(app, servers["gcs"])),
+            "azure": ("Azure Blob Storage prefix", lambda: objstores.azure_prefix(app, servers["azure"])),
             "load": ("50 users on the demo, as `make run` serves it", load.run),
             "plans": ("Plan page (500-node plan)", lambda: plans.postgresql(app, servers["postgresql"])),
             "backups": ("Backups: PostgreSQL to local and S3, restore-test", lambda: backups.run(servers)),

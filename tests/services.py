@@ -452,11 +452,13 @@ def _http_ok(url: str) -> None:
 
 def start_gcs(stack: list[Process], dirs: list[Path]) -> Server:
     """gcp-storage-emulator (PyPI), in memory: no authentication, and no paging (it ignores maxResults)."""
-    binary = _venv_bin("gcp-storage-emulator")
+    _venv_bin("gcp-storage-emulator")  # installed with the test extras
+    launcher = Path(__file__).resolve().parent / "gcs_emulator.py"  # the same server, without its O(N²) writes
     root = _private_dir("dbdeck-gcs-", None)
     dirs.append(root)
     port = free_port()
-    argv = [binary, "-d", str(root / "data"), "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory", "-q"]
+    argv = [sys.executable, str(launcher), "-d", str(root / "data"), "start", "--host", "127.0.0.1"]
+    argv += ["--port", str(port), "--in-memory", "-q"]
     process = Process("gcp-storage-emulator", argv, root / "server.log", cwd=root)
     stack.append(process)
     _wait(process, lambda: _http_ok(f"http://127.0.0.1:{port}/"), "gcp-storage-emulator")
@@ -487,9 +489,10 @@ def start_azure(stack: list[Process], dirs: list[Path]) -> Server:
         "127.0.0.1",
         "--blobPort",
         str(port),
-        "--location",
-        str(root / "data"),
         "--silent",
+        "--inMemoryPersistence",  # no --location then: the folder is only its working directory
+        "--extentMemoryLimit",
+        "2048",
         "--disableTelemetry",
         "--skipApiVersionCheck",
         "--loose",

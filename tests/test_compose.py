@@ -20,7 +20,15 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / "docker" / ".env.example"
 APP_SERVICES = ["web", "worker", "beat"]
-SAMPLES = ["sample-postgres", "sample-mariadb", "sample-mongo", "sample-redis", "sample-minio"]
+SAMPLES = [
+    "sample-postgres",
+    "sample-mariadb",
+    "sample-mongo",
+    "sample-redis",
+    "sample-minio",
+    "sample-gcs",
+    "sample-azurite",
+]
 
 
 def compose(*args: str, env_file: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -91,3 +91,31 @@ def test_moto_s3_enforces_its_secret_key(servers: Servers) -> None:
     )
     with pytest.raises(bad.exceptions.ClientError):
         bad.list_buckets()
+
+
+def test_gcp_storage_emulator_answers_the_official_sdk(servers: Servers) -> None:
+    from tests.cloudstores import gcs_client, unique
+
+    client = gcs_client(servers.gcs)
+    bucket = client.create_bucket(unique("harness"))
+    bucket.blob("a/b.txt").upload_from_string(b"hello")
+    assert [b.name for b in client.list_blobs(bucket.name)] == ["a/b.txt"]
+    assert bucket.blob("a/b.txt").download_as_bytes() == b"hello"
+
+
+def test_azurite_enforces_its_account_key(servers: Servers) -> None:
+    import base64
+
+    from azure.core.credentials import AzureNamedKeyCredential
+    from azure.core.exceptions import HttpResponseError
+    from azure.storage.blob import BlobServiceClient
+
+    from tests.cloudstores import azure_service
+
+    az = servers.azure
+    assert azure_service(az).get_account_information()["sku_name"]
+    wrong = AzureNamedKeyCredential(az.username, base64.b64encode(b"wrong" * 8).decode())
+    bad = BlobServiceClient(f"http://{az.host}:{az.port}/{az.username}", credential=wrong, retry_total=0)
+    with pytest.raises(HttpResponseError) as refused:
+        bad.get_account_information()
+    assert refused.value.status_code == 403

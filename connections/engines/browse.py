@@ -351,6 +351,7 @@ class ObjectBrowsing(Capability):
     """
 
     noun = "buckets and objects"
+    bucket_label: ClassVar[str] = "Bucket"  # "Container" on Azure
     metadata_prefix: ClassVar[str] = "x-amz-meta-"  # how custom metadata is named on the wire
     storage_class_label: ClassVar[str] = "Storage class"  # "Access tier" on Azure
     link_label: ClassVar[str] = "Presigned link"  # "Signed URL" (GCS), "SAS link" (Azure)

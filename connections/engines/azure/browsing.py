@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from azure.core import MatchConditions
 from azure.storage.blob import BlobSasPermissions, ContentSettings, generate_blob_sas
 
-from connections.engines.azure.adapter import AzureAdapter
+from connections.engines.azure.adapter import BLOCK, AzureAdapter
 from connections.engines.azure.introspection import check_name, object_meta
 from connections.engines.base import EngineError
 from connections.engines.browse import Listing, Namespace, ObjectBrowsing, ObjectMeta, ObjectVersion
@@ -19,6 +20,7 @@ CLOCK_SKEW = dt.timedelta(minutes=5)
 
 class AzureObjects(ObjectBrowsing):
     adapter: AzureAdapter
+    bucket_label = "Container"
     metadata_prefix = "x-ms-meta-"
     storage_class_label = "Access tier"
     link_label = "SAS link"
@@ -44,17 +46,22 @@ class AzureObjects(ObjectBrowsing):
     def open_object(self, bucket: str, key: str) -> tuple[ObjectMeta, Iterator[bytes]]:
         check_name(bucket, key)
         blob = self.adapter.service().get_blob_client(bucket, key)
-        # One chunk (4 MiB) at a time; later chunks are read with If-Match on the first one's ETag.
-        downloader = self.adapter.call(blob.download_blob, max_concurrency=1)
-        meta = object_meta(bucket, downloader.properties)
-        chunks = downloader.chunks()
+        props = self.adapter.call(blob.get_blob_properties)
+        meta = object_meta(bucket, props)
 
         def stream() -> Iterator[bytes]:
-            while True:
-                data = self.adapter.translated(next, chunks, b"")
-                if not data:
-                    return
-                yield data
+            # One ranged GET per block, each pinned to the ETag read above: a blob replaced
+            # meanwhile fails the download instead of mixing two versions.
+            for offset in range(0, meta.size, BLOCK):
+                part = self.adapter.call(
+                    blob.download_blob,
+                    offset=offset,
+                    length=min(BLOCK, meta.size - offset),
+                    etag=props.etag,
+                    match_condition=MatchConditions.IfNotModified,
+                    max_concurrency=1,
+                )
+                yield self.adapter.translated(part.readall)
 
         return meta, stream()
 
