@@ -46,6 +46,7 @@ def test_the_monitoring_page_draws_charts_lists_slow_queries_and_links_to_explai
         HealthSample.objects.create(
             connection=pg,
             bucket=real.bucket - dt.timedelta(minutes=m),
+            ts=real.ts - 60 * m,
             gauges=real.gauges,
             counters={k: v * scale for k, v in real.counters.items()},
             seconds=60,
