@@ -13,14 +13,15 @@ def main() -> int:
     # Ctrl-C or a kill still runs the `finally` that stops every server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     common.setup_django()
-    from bench import grid, keys_and_objects, load
+    from bench import api, grid, keys_and_objects, load
     from tests.services import Stack
 
     stack = Stack()
     results: list[common.Result] = []
     try:
         started = time.monotonic()
-        wanted = [s for s in sys.argv[1:] if s not in ("sqlite", "load")]  # those need no private server
+        # sqlite and load need no private server; the API bench runs on PostgreSQL.
+        wanted = [{"api": "postgresql"}.get(s, s) for s in sys.argv[1:] if s not in ("sqlite", "load")]
         servers = stack.start(wanted or None) if wanted or not sys.argv[1:] else {}
         print(f"servers up in {time.monotonic() - started:.0f} s")
         app = common.LiveApp()
@@ -32,6 +33,7 @@ def main() -> int:
             "redis": ("Redis key tree", lambda: keys_and_objects.redis_tree(app, servers["redis"])),
             "s3": ("S3 prefix", lambda: keys_and_objects.s3_prefix(app, servers["s3"])),
             "load": ("50 users on the demo, as `make run` serves it", load.run),
+            "api": ("API rows page", lambda: api.postgresql(app, servers["postgresql"])),
         }
         chosen = sys.argv[1:] or list(benches)  # e.g. `python -m bench redis s3`
         for name, run in (benches[c] for c in chosen):
