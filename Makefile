@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test bench lint install system-packages screenshots clean
+.PHONY: run test bench lint install system-packages node-packages screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,11 +21,14 @@ run: install
 system-packages:
 	bash scripts/system-packages.sh
 
-test: system-packages install
+node-packages:
+	bash scripts/node-packages.sh
+
+test: system-packages node-packages install
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
-bench: system-packages install
+bench: system-packages node-packages install
 	$(PY) -m bench
 
 screenshots: install

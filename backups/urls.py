@@ -3,4 +3,16 @@ from django.urls import path
 from backups import views
 
 app_name = "backups"
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("plans/new/", views.plan_form, name="plan_create"),
+    path("plans/<int:pk>/", views.plan_detail, name="plan"),
+    path("plans/<int:pk>/edit/", views.plan_form, name="plan_edit"),
+    path("plans/<int:pk>/run/", views.run_now, name="run_now"),
+    path("plans/<int:pk>/restore-test/", views.restore_test_now, name="restore_test_now"),
+    path("runs/<int:pk>/", views.run_detail, name="run"),
+    path("runs/<int:pk>/cancel/", views.run_cancel, name="run_cancel"),
+    path("restore-tests/<int:pk>/", views.restore_test_detail, name="restore_test"),
+    path("destinations/new/", views.destination_form, name="destination_create"),
+    path("artifacts/<int:pk>/restore/", views.artifact_restore, name="artifact_restore"),
+]

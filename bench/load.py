@@ -223,6 +223,22 @@ def _rss_mb(root: int, field: str = "VmHWM") -> float:
     return peak / 1024
 
 
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU time of the gunicorn processes below `root` so far (a noisy machine cannot inflate it)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in _descendants(root):
+        proc = Path("/proc") / str(pid)
+        try:
+            if b"gunicorn" not in (proc / "cmdline").read_bytes():
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / tick
+
+
 def _wait_for(url: str, proc: subprocess.Popen, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -268,7 +284,9 @@ def run() -> list[Result]:
         cookies = [f"{info['name']}={c}" for c in info["cookies"]]
         asyncio.run(_drive(port, cookies[:5], info["connection"], 10, static=False))  # warm caches and pools
         settled = _rss_mb(proc.pid, "VmRSS")
+        cpu_before = _cpu_seconds(proc.pid)
         samples, errors, elapsed = asyncio.run(_drive(port, cookies, info["connection"], SECONDS, static=False))
+        cpu = _cpu_seconds(proc.pid) - cpu_before
         static, static_errors, static_elapsed = asyncio.run(_drive(port, cookies, 0, STATIC_SECONDS, static=True))
         peak = _rss_mb(proc.pid)
     finally:
@@ -285,7 +303,9 @@ def run() -> list[Result]:
             proc.wait()
     every = [v for values in samples.values() for v in values]
     ref = static["static file"]
+    cpu_ms = cpu * 1000 / max(len(every), 1)
     print(f"  {len(every):,} requests in {elapsed:.0f} s by {USERS} users; errors: {len(errors)}")
+    print(f"  web workers' CPU: {cpu:.1f} s, {cpu_ms:.2f} ms per request")
     for kind in [*samples, "static file"]:
         values = samples.get(kind) or ref
         print(
@@ -307,6 +327,7 @@ def run() -> list[Result]:
         ),
         Result("Load, 50 users: errors (count) vs requests", float(len(errors)), float(len(every)), "n", "0 errors"),
         Result("Load, 50 users: web worker peak RSS vs RSS after warm-up", peak, settled, "MB", "info"),
+        Result("Load, 50 users: web workers' CPU per request vs p50 latency", cpu_ms, _pct(every, 50), "ms", "info"),
     ]
     for kind, values in samples.items():
         results.append(Result(f"Load: {kind} p95 vs static p95", _pct(values, 95), _pct(ref, 95), "ms", "< 300"))

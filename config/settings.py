@@ -7,6 +7,7 @@ filesystem transport so no broker server is needed.
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 
@@ -256,6 +257,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 3300
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Each app below adds its queue routes and beat entries to these.
+CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
 # Where connection targets may point.
 DBDECK_SQLITE_ROOTS: list[str] = env.list("DBDECK_SQLITE_ROOTS", default=[str(VAR_DIR / "sqlite")])
@@ -287,8 +291,44 @@ EMAIL_USE_TLS = env.bool("DBDECK_EMAIL_TLS", default=False)
 EMAIL_TIMEOUT = env.int("DBDECK_EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DBDECK_EMAIL_FROM", default="dbdeck@localhost")
 
+# ---- Backups (backups/) --------------------------------------------------------------------------
+# Artifacts of local destinations live under this root (each team in its own folder).
+DBDECK_BACKUP_ROOT = Path(env.str("DBDECK_BACKUP_ROOT", default=str(VAR_DIR / "backups"))).resolve()
+# Backup encryption keys, separate from the credential keys: "id:base64-of-32-bytes", comma-separated.
+# The first encrypts, all decrypt (rotation). Embedded default: a generated key kept in var/backup.key (0600).
+DBDECK_BACKUP_KEYS: list[str] = env.list("DBDECK_BACKUP_KEYS", default=[]) or [
+    _kept_secret("backup.key", lambda: "local-" + os.urandom(4).hex() + ":" + base64.b64encode(os.urandom(32)).decode())
+]
+# Where restore-tests start their ephemeral servers (a private temp folder each).
+DBDECK_SANDBOX_DIR = env.str("DBDECK_SANDBOX_DIR", default="")
+# Runs whose heartbeat is older than this are reaped as "worker lost".
+DBDECK_BACKUP_HEARTBEAT_TIMEOUT_S = env.int("DBDECK_BACKUP_HEARTBEAT_TIMEOUT_S", default=120)
+CELERY_TASK_ROUTES["backups.tasks.*"] = {"queue": "backups"}
+CELERY_BEAT_SCHEDULE["backups-tick"] = {"task": "backups.tasks.tick", "schedule": 60.0}
+# Links in alerts start with this address (the address people open dbdeck at).
+DBDECK_PUBLIC_URL = env.str("DBDECK_PUBLIC_URL", default="http://127.0.0.1:8000")
+# --- monitoring (monitoring/) ---
+# Collectors run on their own Celery queue; the beat tick queues the connections that are due.
+MONITORING_INTERVAL_S = env.int("DBDECK_MONITORING_INTERVAL_S", default=60)  # per connection, changeable
+MONITORING_STATEMENT_TIMEOUT = env.float("DBDECK_MONITORING_STATEMENT_TIMEOUT", default=10.0)
+MONITORING_LEASE_S = env.int("DBDECK_MONITORING_LEASE_S", default=300)
+MONITORING_MAX_BACKOFF_S = env.int("DBDECK_MONITORING_MAX_BACKOFF_S", default=3600)
+MONITORING_TOP_STATEMENTS = env.int("DBDECK_MONITORING_TOP_STATEMENTS", default=50)
+MONITORING_MINUTE_RETENTION_H = env.int("DBDECK_MONITORING_MINUTE_RETENTION_H", default=48)
+MONITORING_HOUR_RETENTION_D = env.int("DBDECK_MONITORING_HOUR_RETENTION_D", default=90)
+CELERY_TASK_ROUTES["monitoring.*"] = {"queue": "monitoring"}
+CELERY_BEAT_SCHEDULE["monitoring-tick"] = {"task": "monitoring.tick", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["monitoring-rollup"] = {"task": "monitoring.rollup_and_purge", "schedule": 3600.0}
+# --- end monitoring ---
 # --- API (issue 12): /api/v1/, personal access tokens and their rate limit (api/ratelimit.py) ---
 INSTALLED_APPS += ["ninja", "api"]  # ninja: Swagger UI's files for /api/v1/docs, served from static/
 DBDECK_API_RATE_LIMIT = env.int("DBDECK_API_RATE_LIMIT", default=600)  # requests per token per window
 DBDECK_API_RATE_WINDOW = env.int("DBDECK_API_RATE_WINDOW", default=60)  # seconds
 # --- end API ---
+# ---- Query console (explorer/console) ----
+# Where sessions live: "celery" (the `console` queue, a thread-pool worker) or "thread" (this process).
+DBDECK_CONSOLE_HOST = env.str("DBDECK_CONSOLE_HOST", default="celery")
+DBDECK_CONSOLE_IDLE_S = env.float("DBDECK_CONSOLE_IDLE_S", default=300.0)  # then rolled back and closed
+DBDECK_CONSOLE_ABANDON_S = env.float("DBDECK_CONSOLE_ABANDON_S", default=30.0)  # running, page gone: cancelled
+DBDECK_CONSOLE_VIEWER_TIMEOUT_S = env.float("DBDECK_CONSOLE_VIEWER_TIMEOUT_S", default=15.0)
+CELERY_BEAT_SCHEDULE["console-reap"] = {"task": "explorer.console.reap", "schedule": 60.0}

@@ -102,7 +102,8 @@ class ConnectionForm(EngineOptionFields, forms.ModelForm):
         described = {
             cls.engine: {
                 "fields": _fields_of(cls),
-                "labels": dict(cls.form_labels),
+                # A setting's label names its first form field ("password" labels `secret`).
+                "labels": {SETTING_FIELDS[setting][0]: label for setting, label in cls.form_labels.items()},
                 "default_port": cls.default_port,
                 "default_tls": cls.default_tls,
             }

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 from django.core.cache import cache
 
 from connections.engines import EngineError, cursor
 from connections.engines.browse import Page, PageRequest, TableBrowsing, TableInfo
 from connections.models import Connection
+from monitoring import selflog
 
 CACHE_SECONDS = 60
 
@@ -46,7 +48,11 @@ def page(connection: Connection, browsing: TableBrowsing, ns: str, obj: str, req
         info = describe(connection, browsing, ns, obj)
         cursor.decode(request.cursor, shape=cursor.OFFSET if info.key_kind == "none" else cursor.POSITION)
     try:
-        return browsing.page(ns, obj, request)
+        started = time.perf_counter()
+        found = browsing.page(ns, obj, request)
+        # Engines without statement statistics (SQLite) learn their slow queries from dbdeck's own.
+        selflog.observe(connection, browsing.adapter, selflog.grid_text(ns, obj, request), started)
+        return found
     except EngineError:
         forget(connection, browsing, ns, obj)
         raise

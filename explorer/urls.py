@@ -1,6 +1,7 @@
 from django.urls import path
 
-from explorer.views import exports, home, keys, navigator, objects, records
+from explorer.console.urls import urlpatterns as console_urls
+from explorer.views import exports, home, indexes, keys, navigator, objects, plans, records
 
 app_name = "explorer"
 urlpatterns = [
@@ -20,4 +21,17 @@ urlpatterns = [
     path("connections/<id:pk>/browse/export/", exports.export_start, name="export"),
     path("connections/<id:pk>/exports/<id:export_pk>/", exports.export_status, name="export_status"),
     path("connections/<id:pk>/exports/<id:export_pk>/download/", exports.export_download, name="export_download"),
+    # EXPLAIN, saved plans, index tools and partitions (explorer/views/plans.py, indexes.py)
+    path("connections/<id:pk>/explain/", plans.explain, name="explain"),
+    path("connections/<id:pk>/plans/compare/", plans.plan_compare, name="plan_compare"),
+    path("connections/<id:pk>/plans/<uuid:token>/", plans.plan_detail, name="plan"),
+    path("connections/<id:pk>/plans/<uuid:token>/raw/", plans.plan_raw, name="plan_raw"),
+    path("connections/<id:pk>/indexes/", indexes.index_list, name="indexes"),
+    path("connections/<id:pk>/indexes/findings/", indexes.index_findings, name="index_findings"),
+    path("connections/<id:pk>/indexes/advice/", indexes.index_advice, name="index_advice"),
+    path("connections/<id:pk>/indexes/create/", indexes.index_create, name="index_create"),
+    path("connections/<id:pk>/indexes/drop/", indexes.index_drop, name="index_drop"),
+    path("connections/<id:pk>/indexes/jobs/<id:job_pk>/", indexes.index_job, name="index_job"),
+    path("connections/<id:pk>/partitions/", indexes.partitions, name="partitions"),
 ]
+urlpatterns += console_urls

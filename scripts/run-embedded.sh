@@ -51,8 +51,12 @@ finish() {  # status: stop the services (SIGTERM, SIGKILL for what is left after
 }
 trap 'finish 0' INT TERM
 
-start worker "$PY" -m celery -A config worker --loglevel="$LEVEL" --concurrency=2 --without-gossip --without-mingle \
+start worker "$PY" -m celery -A config worker -Q celery,backups,monitoring --loglevel="$LEVEL" --concurrency=2 --without-gossip --without-mingle \
   --pidfile="$RUN/worker.pid"
+# The query console's sessions: each holds a database session for its transaction and open cursor,
+# so they live in one place every web process reaches (threads: one per open session).
+start console "$PY" -m celery -A config worker -Q console --pool threads --concurrency 16 --loglevel="$LEVEL" \
+  --without-gossip --without-mingle --hostname "console@%h" --pidfile="$RUN/console.pid"
 start beat "$PY" -m celery -A config beat --loglevel="$LEVEL" --pidfile="$RUN/beat.pid"
 start web "$PY" -m gunicorn config.wsgi:application --bind "$HOST:$PORT" --workers 2 --threads 4 --timeout 120 \
   --graceful-timeout 10 --pid "$RUN/web.pid" --no-control-socket --log-level "${LEVEL,,}" --access-logfile -

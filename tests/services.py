@@ -66,6 +66,8 @@ class Servers:
     redis: Server
     mongodb: Server
     s3: Server
+    gcs: Server
+    azure: Server
 
 
 class ServerMissing(RuntimeError):
@@ -226,6 +228,8 @@ def start_postgresql(stack: list[Process], dirs: list[Path]) -> Server:
         "-c",
         "shared_preload_libraries=pg_stat_statements",
         "-c",
+        "pg_stat_statements.max=10000",  # the monitoring benchmark keeps 5,000 distinct statements
+        "-c",
         "fsync=off",
         "-c",
         "synchronous_commit=off",
@@ -300,6 +304,7 @@ def start_mysql(stack: list[Process], dirs: list[Path]) -> Server:
         f"--log-error={root / 'error.log'}",
         "--character-set-server=utf8mb4",
         "--collation-server=utf8mb4_unicode_ci",
+        "--performance-schema=ON",  # statement digests for monitoring (MariaDB's default is off)
     ]
     if user:
         argv.append(f"--user={user}")
@@ -438,12 +443,76 @@ def start_s3(stack: list[Process], dirs: list[Path]) -> Server:
     )
 
 
+def _http_ok(url: str) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310  (a loopback URL built here)
+        response.read()
+
+
+def start_gcs(stack: list[Process], dirs: list[Path]) -> Server:
+    """gcp-storage-emulator (PyPI), in memory: no authentication, and no paging (it ignores maxResults)."""
+    binary = _venv_bin("gcp-storage-emulator")
+    root = _private_dir("dbdeck-gcs-", None)
+    dirs.append(root)
+    port = free_port()
+    argv = [binary, "-d", str(root / "data"), "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory", "-q"]
+    process = Process("gcp-storage-emulator", argv, root / "server.log", cwd=root)
+    stack.append(process)
+    _wait(process, lambda: _http_ok(f"http://127.0.0.1:{port}/"), "gcp-storage-emulator")
+    return Server("gcs", "127.0.0.1", port, "", "", "", {"project": "dbdeck-test", "gcs_auth": "anonymous"})
+
+
+AZURITE = Path(__file__).resolve().parent.parent / "var" / "node" / "node_modules" / "azurite" / "dist" / "src" / "blob"
+
+
+def start_azure(stack: list[Process], dirs: list[Path]) -> Server:
+    """Azurite's blob service (npm, installed by scripts/node-packages.sh), on the machine's Node.js."""
+    import base64
+
+    node = shutil.which("node")
+    main = AZURITE / "main.js"
+    if node is None or not main.exists():
+        raise ServerMissing("Azurite is missing: run `bash scripts/node-packages.sh` (make test does).")
+    root = _private_dir("dbdeck-azurite-", None)
+    dirs.append(root)
+    port = free_port()
+    account, key = "dbdeck" + secrets.token_hex(3), base64.b64encode(secrets.token_bytes(32)).decode()
+    # The account and its key reach Azurite through its environment, never argv.
+    env = {**os.environ, "AZURITE_ACCOUNTS": f"{account}:{key}"}
+    argv = [
+        node,
+        str(main),
+        "--blobHost",
+        "127.0.0.1",
+        "--blobPort",
+        str(port),
+        "--location",
+        str(root / "data"),
+        "--silent",
+        "--disableTelemetry",
+        "--skipApiVersionCheck",
+        "--loose",
+    ]
+    process = Process("azurite", argv, root / "server.log", env=env, cwd=root)
+    stack.append(process)
+
+    def probe() -> None:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            pass
+
+    _wait(process, probe, "Azurite")
+    return Server("azure", "127.0.0.1", port, account, key, "", {"azure_auth": "key", "azure_url_style": "path"})
+
+
 STARTERS: dict[str, Callable[[list[Process], list[Path]], Server]] = {
     "postgresql": start_postgresql,
     "mysql": start_mysql,
     "redis": start_redis,
     "mongodb": start_mongodb,
     "s3": start_s3,
+    "gcs": start_gcs,
+    "azure": start_azure,
 }
 
 
@@ -505,3 +574,81 @@ class Stack:
 def start_all(stack: Stack) -> Servers:
     servers = stack.start()
     return Servers(**servers)
+
+
+class FaultProxy:
+    """An HTTP proxy on 127.0.0.1 in front of a server (moto) that answers chosen requests with a fault.
+
+    `fail(status, code, times, methods)` makes the next `times` matching requests answer `status`
+    with an S3 error body (`SlowDown`, `InternalError`); everything else is forwarded unchanged.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        import http.client
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlsplit
+
+        target = urlsplit(upstream)
+        proxy = self
+        self.faults: list[tuple[int, str, set[str]]] = []
+        self.served = self.failed = 0
+        self._lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _fault(self) -> tuple[int, str] | None:
+                with proxy._lock:
+                    for i, (status, code, methods) in enumerate(proxy.faults):
+                        if not methods or self.command in methods:
+                            proxy.faults.pop(i)
+                            proxy.failed += 1
+                            return status, code
+                return None
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                fault = self._fault()
+                if fault is not None:
+                    status, code = fault
+                    xml = f"<?xml version='1.0'?><Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(xml)))
+                    self.end_headers()
+                    self.wfile.write(xml)
+                    return
+                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection",)}
+                conn.request(self.command, self.path, body=body, headers=headers)
+                answer = conn.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                for k, v in answer.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+                with proxy._lock:
+                    proxy.served += 1
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.server.server_address[1])
+        self.thread = threading.Thread(target=self.server.serve_forever, name="fault-proxy", daemon=True)
+        self.thread.start()
+
+    def fail(self, status: int, code: str, times: int, methods: set[str] | None = None) -> None:
+        with self._lock:
+            self.faults.extend((status, code, set(methods or ())) for _ in range(times))
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -17,6 +17,8 @@ ENGINES: dict[str, str] = {
     "mongodb": "connections.engines.mongodb.adapter.MongoDBAdapter",
     "redis": "connections.engines.redis.adapter.RedisAdapter",
     "s3": "connections.engines.s3.adapter.S3Adapter",
+    "gcs": "connections.engines.gcs.adapter.GCSAdapter",
+    "azure": "connections.engines.azure.adapter.AzureAdapter",
 }
 
 

@@ -214,6 +214,19 @@ class ObjectMeta:
     content_type: str
     storage_class: str
     metadata: dict[str, str] = field(default_factory=dict)
+    version: str = ""  # the store's version of this content: a GCS generation, an Azure version id
+    details: dict[str, str] = field(default_factory=dict)  # the store's own facts: blob type, generation, ...
+
+
+@dataclass(frozen=True)
+class ObjectVersion:
+    """One kept version of an object: a GCS generation, an Azure snapshot or version."""
+
+    version: str
+    kind: str  # "generation", "snapshot", "version"
+    size: int
+    modified: Any
+    current: bool = False
 
 
 class TableBrowsing(Capability):
@@ -331,9 +344,18 @@ class KeyBrowsing(Capability):
 
 
 class ObjectBrowsing(Capability):
-    """Buckets and objects of an object store (S3): listings by prefix, streamed bodies, links, uploads."""
+    """Buckets and objects of an object store (S3, GCS, Azure): listings by prefix, streamed bodies, links, uploads.
+
+    The words a store uses for the same things are variants on the class, so the pages
+    never ask which store it is.
+    """
 
     noun = "buckets and objects"
+    metadata_prefix: ClassVar[str] = "x-amz-meta-"  # how custom metadata is named on the wire
+    storage_class_label: ClassVar[str] = "Storage class"  # "Access tier" on Azure
+    link_label: ClassVar[str] = "Presigned link"  # "Signed URL" (GCS), "SAS link" (Azure)
+    max_link_seconds: ClassVar[int] = 7 * 24 * 3600  # links live at most this long
+    versions_label: ClassVar[str] = ""  # "Generations", "Snapshots and versions": where `versions` lists any
 
     @abstractmethod
     def namespaces(self) -> list[Namespace]: ...
@@ -358,3 +380,7 @@ class ObjectBrowsing(Capability):
 
     @abstractmethod
     def delete_object(self, bucket: str, key: str) -> None: ...
+
+    def versions(self, bucket: str, key: str, limit: int = 50) -> list[ObjectVersion]:
+        """Kept versions of the object, newest first (at most `limit`); none where the store keeps none."""
+        return []

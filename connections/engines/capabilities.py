@@ -15,10 +15,11 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from typing import BinaryIO, ClassVar, Protocol
+from typing import Any, BinaryIO, ClassVar, Protocol
 
 from connections.engines.base import Capability
 from connections.engines.browse import KeyBrowsing, ObjectBrowsing, TableBrowsing
+from connections.engines.partitions import Partitioning
 from connections.engines.results import (
     BackupManifest,
     BackupScope,
@@ -49,6 +50,21 @@ class Console(Capability):
     @abstractmethod
     def cancel(self) -> None:
         """Stop the running statement on the server (called from another thread)."""
+
+    # Set by the session host when an admin confirmed the commands `dangerous()` named.
+    allow_dangerous: bool = False
+    in_transaction: bool = False
+
+    def statements(self, text: str) -> list[Any]:
+        """The statements of `text` with their start offsets (objects with `.start` and `.text`)."""
+        return []
+
+    def dangerous(self, text: str) -> list[str]:
+        """Commands in `text` refused for everybody unless an admin confirms them (FLUSHALL, $where, ...)."""
+        return []
+
+    def next_statement(self) -> None:
+        """Stop fetching the current statement's rows; the run goes on with the next statement."""
 
     def begin(self, isolation: str = "") -> None:
         raise NotImplementedError
@@ -114,17 +130,36 @@ class Backup(Capability):
 
     noun = "backups"
     method: ClassVar[str] = ""  # what the manifest names, e.g. "pg_dump"
+    # The restore-test's sandbox: "ephemeral" (the worker starts a private server) or "connection" (a sandbox one).
+    sandbox: ClassVar[str] = "ephemeral"
 
     @abstractmethod
     def dump(self, scope: BackupScope, sink: Sink) -> BackupManifest: ...
 
     @abstractmethod
-    def restore(self, source: Source, manifest: BackupManifest, target: str) -> RestoreReport:
-        """Restore into `target` (a fresh database, namespace or prefix on this adapter's server)."""
+    def restore(self, source: Source, manifest: BackupManifest, target: str, *, clean: bool = False) -> RestoreReport:
+        """Restore into `target` (a database, namespace, file or prefix on this adapter's server).
+
+        Stops at the first error. `clean` replaces what exists there; without it the target must be fresh.
+        """
 
     @abstractmethod
     def count(self, scope: BackupScope, target: str = "") -> list[ObjectCount]:
         """What each object holds now, as the manifest records it, to compare after a restore."""
+
+    def estimate(self, scope: BackupScope) -> int | None:
+        """Roughly how many bytes the dump reads (for the progress bar and ETA); None when unknown."""
+        return None
+
+    def create_target(self, target: str) -> None:
+        """Make a fresh, empty restore target (a database, a prefix); nothing where the restore makes it."""
+
+    def drop_target(self, target: str) -> None:
+        """Remove a restore target made for a restore-test."""
+
+    def scalar(self, query: str, target: str = "", timeout_s: float = 60.0) -> str:
+        """A verification query's first value as text (read-only); engines without queries refuse."""
+        raise NotImplementedError(f"{self.adapter.display_name} has no verification queries.")
 
 
 class Monitor(Capability):
@@ -132,9 +167,18 @@ class Monitor(Capability):
 
     noun = "monitoring"
 
+    # Whether `snapshot` returns statements at all, and where they come from (for the pages).
+    statement_source: ClassVar[str] = ""
+    # The engine keeps no statement statistics: dbdeck records the timings of its own statements.
+    own_statements: ClassVar[bool] = False
+
     @abstractmethod
-    def snapshot(self, position: str | None = None) -> Snapshot:
-        """Statement counters and health metrics now; incremental sources continue after `position`."""
+    def snapshot(self, position: str | None = None, known: frozenset[str] = frozenset()) -> Snapshot:
+        """Statement counters and health metrics now; incremental sources continue after `position`.
+
+        `known` holds fingerprints whose text the caller already stored: the engine may leave
+        their `text` empty and skip reading it (pg_stat_statements' query texts are a file read).
+        """
 
     @abstractmethod
     def sessions(self) -> list[SessionInfo]: ...
@@ -145,8 +189,17 @@ class Monitor(Capability):
     def terminate_session(self, session_id: str) -> None:
         raise NotImplementedError
 
+    def profiling(self) -> str:
+        """The server's statement profiling setting in words ("" when the engine has no such switch)."""
+        return ""
+
+    def set_profiling(self, level: int, slow_ms: int) -> None:
+        """Turn the server's statement profiler on or off: an explicit admin action, never done silently."""
+        raise NotImplementedError
+
 
 # Every contract by name, for templates (`connection|has:"Explain"`) and the capability table.
 CONTRACTS: dict[str, type[Capability]] = {
-    c.__name__: c for c in (TableBrowsing, KeyBrowsing, ObjectBrowsing, Console, Explain, IndexTools, Backup, Monitor)
+    c.__name__: c
+    for c in (TableBrowsing, KeyBrowsing, ObjectBrowsing, Console, Explain, IndexTools, Backup, Monitor, Partitioning)
 }

@@ -160,8 +160,11 @@ class ObjectCount:
 @dataclass(frozen=True)
 class ManifestPart:
     name: str  # inside the artifact, e.g. "dump.pgcustom" or "shop/orders.bson"
-    size: int
-    sha256: str
+    size: int  # bytes as the engine wrote them
+    sha256: str  # of those bytes
+    stored_name: str = ""  # the file or object at the destination ("dump.pgcustom.zst.enc")
+    stored_size: int = 0
+    stored_sha256: str = ""  # of the stored bytes: checked before anything is decrypted
 
 
 @dataclass
@@ -178,6 +181,8 @@ class BackupManifest:
     finished_at: dt.datetime | None = None
     parts: list[ManifestPart] = field(default_factory=list)
     objects: list[ObjectCount] = field(default_factory=list)
+    # What the engine wants a reader to know, e.g. {"fallback": "SYNC refused: logical DUMP stream"}.
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -233,6 +238,10 @@ class SessionInfo:
     started: dt.datetime | None = None
     waiting_on: str = ""
     blocked_by: tuple[str, ...] = ()
+    # When the open transaction began (age of "idle in transaction"), where the client is, what it is.
+    xact_started: dt.datetime | None = None
+    client: str = ""
+    application: str = ""
 
 
 @dataclass
@@ -244,3 +253,36 @@ class Snapshot:
     metrics: list[Metric] = field(default_factory=list)
     stats_reset: dt.datetime | None = None  # counters restarted then: the collector starts over
     position: str | None = None
+    # Statements from incremental sources (SLOWLOG, system.profile) since `position`: already
+    # differences, added as they are (the cumulative ones in `statements` are diffed).
+    increments: list[QueryStat] = field(default_factory=list)
+    # What the engine could not give and how to get it ("performance_schema is off: ...").
+    notices: list[str] = field(default_factory=list)
+    # The server's own queries dbdeck ran for this snapshot (the cost it puts on the monitored server).
+    queries: int = 0
+
+
+# ---- Partitions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One partition (or sub-partition) of a table, as the engine describes its bounds."""
+
+    name: str
+    namespace: str = ""
+    bounds: str = ""  # "FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')", "LESS THAN (2025)", ...
+    estimated_rows: int | None = None
+    size_bytes: int | None = None
+    partitioned: bool = False  # itself split further
+    parent: str = ""  # for sub-partitions: the partition it belongs to
+
+
+@dataclass
+class PartitionInfo:
+    """How a table or collection is split: its key, its parent when it is a partition, its partitions."""
+
+    key: str = ""  # "RANGE (created)", "HASH (id)", MongoDB's shard key
+    parent: tuple[str, str] | None = None  # (namespace, table) when this table is a partition itself
+    partitions: list[Partition] = field(default_factory=list)
+    notice: str = ""

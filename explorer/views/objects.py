@@ -1,4 +1,8 @@
-"""S3: buckets and prefixes by delimiter listing, object detail, download, presign, upload."""
+"""Object stores (S3, GCS, Azure): buckets and prefixes by delimiter listing, object detail, download, links, upload.
+
+The words each store uses (custom metadata prefix, storage class or access tier, link name)
+come from the store's ObjectBrowsing capability, so nothing here asks which store it is.
+"""
 
 from __future__ import annotations
 
@@ -13,19 +17,43 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Role
 from audit.record import record
 from connections.access import Access
-from connections.engines.browse import ObjectBrowsing
+from connections.engines import EngineError
+from connections.engines.browse import ObjectBrowsing, ObjectMeta
 from explorer import params
 from explorer.forms import MAX_PRESIGN_SECONDS, BucketForm, ObjectDeleteForm, ObjectForm, PresignForm, UploadForm
 from explorer.views.common import engine, explorer_view, require
 
 PRESIGN_CHOICES = [(300, "5 minutes"), (3600, "1 hour"), (86400, "1 day"), (MAX_PRESIGN_SECONDS, "7 days")]
+MAX_VERSIONS = 50
+
+
+def _summary(meta: ObjectMeta | None) -> dict[str, Any] | None:
+    """An object's metadata for the audit trail (before and after a change)."""
+    if meta is None:
+        return None
+    return {
+        "size": meta.size,
+        "etag": meta.etag,
+        "modified": meta.modified.isoformat() if hasattr(meta.modified, "isoformat") else str(meta.modified or ""),
+        "content_type": meta.content_type,
+        "version": meta.version,
+    }
+
+
+def _head_or_none(store: ObjectBrowsing, bucket: str, key: str) -> ObjectMeta | None:
+    try:
+        return store.head_object(bucket, key)
+    except EngineError as exc:
+        if exc.kind == "database":  # not there (yet)
+            return None
+        raise
 
 
 def listing(request: HttpRequest, access: Access, store: ObjectBrowsing) -> HttpResponse:
     connection = access.connection
     form = BucketForm(request.GET).valid().cleaned_data
     bucket, prefix = form["ns"], form["prefix"]
-    ctx: dict[str, Any] = {"connection": connection, "style": "objects", "ns": bucket}
+    ctx: dict[str, Any] = {"connection": connection, "style": "objects", "ns": bucket, "store": store}
     if not bucket:
         ctx["namespaces"] = store.namespaces()
         return render(request, "explorer/objects.html", ctx)
@@ -59,11 +87,14 @@ def object_detail(request: HttpRequest, access: Access) -> HttpResponse:
     with engine(access) as adapter:
         store = require(adapter, ObjectBrowsing)
         meta = store.head_object(bucket, key)
+        versions = store.versions(bucket, key, MAX_VERSIONS) if store.versions_label else []
     parent = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
     ctx = {
         "connection": connection,
         "ns": bucket,
         "meta": meta,
+        "store": store,
+        "versions": versions,
         "can_write": access.can_write,
         "presign_choices": PRESIGN_CHOICES,
         "parent_url": params.link("explorer:browse", connection.pk, ns=bucket, prefix=parent or None),
@@ -114,7 +145,7 @@ def object_presign(request: HttpRequest, access: Access) -> HttpResponse:
         store = require(adapter, ObjectBrowsing)
         url = store.presign(bucket, key, seconds)
     record("data.presign", request=request, connection=connection, target=f"{bucket}/{key}", expires=seconds)
-    ctx = {"url": url, "seconds": seconds, "connection": connection}
+    ctx = {"url": url, "seconds": seconds, "connection": connection, "link_label": store.link_label}
     if request.htmx:
         return render(request, "explorer/object.html#presigned", ctx)
     return render(request, "explorer/presigned.html", ctx)
@@ -130,8 +161,18 @@ def object_upload(request: HttpRequest, access: Access) -> HttpResponse:
     bucket, prefix, upload, key = data["ns"], data["prefix"], data["file"], form.key
     with engine(access) as adapter:
         store = require(adapter, ObjectBrowsing)
+        before = _head_or_none(store, bucket, key)
         store.put_object(bucket, key, upload, upload.size, upload.content_type or "application/octet-stream")
-    record("data.upload", request=request, connection=connection, target=f"{bucket}/{key}", size=upload.size)
+        after = _head_or_none(store, bucket, key)
+    record(
+        "data.upload",
+        request=request,
+        connection=connection,
+        target=f"{bucket}/{key}",
+        size=upload.size,
+        before=_summary(before),
+        after=_summary(after),
+    )
     messages.success(request, "Uploaded.")
     return redirect(params.link("explorer:browse", connection.pk, ns=bucket, prefix=prefix or None))
 
@@ -147,7 +188,14 @@ def object_delete(request: HttpRequest, access: Access) -> HttpResponse:
         meta = store.head_object(bucket, key)
         store.delete_object(bucket, key)
     record(
-        "data.delete", request=request, connection=connection, target=f"{bucket}/{key}", size=meta.size, etag=meta.etag
+        "data.delete",
+        request=request,
+        connection=connection,
+        target=f"{bucket}/{key}",
+        size=meta.size,
+        etag=meta.etag,
+        before=_summary(meta),
+        after=None,
     )
     messages.success(request, "Deleted.")
     parent = key.rsplit("/", 1)[0] + "/" if "/" in key else None

@@ -29,13 +29,23 @@ def connection_pages(pk: int) -> list[str]:
         "explorer:record",
         "explorer:record_new",
         "explorer:export",
+        "explorer:explain",
+        "explorer:indexes",
+        "explorer:index_findings",
+        "explorer:index_advice",
+        "monitoring:connection",
+        "monitoring:sessions",
+        "monitoring:alerts",
+        "explorer:console",
+        "explorer:console_history",
+        "explorer:console_saved",
     )
     query = "?" + urlencode({"ns": "main", "obj": "t", "key": cursor.encode({"id": 1})})
     return [reverse(n, args=[pk]) + query for n in names]
 
 
 def other_style_pages(pk: int) -> list[str]:
-    names = ("explorer:key", "explorer:object", "explorer:object_download")
+    names = ("explorer:key", "explorer:object", "explorer:object_download", "explorer:partitions")
     return [reverse(n, args=[pk]) + "?ns=0&key=k" for n in names]
 
 
@@ -76,6 +86,11 @@ def post_actions(conn: Connection, people: People) -> list[tuple[str, dict[str, 
         (reverse("accounts:member_add", args=[team]), {"username": "charlie", "role": "viewer"}),
         (reverse("accounts:member_role", args=[team, member.pk]), {"role": "admin"}),
         (reverse("accounts:member_remove", args=[team, member.pk]), {}),
+        (reverse("monitoring:settings", args=[conn.pk]), {"interval_s": "30"}),
+        (reverse("monitoring:session_action", args=[conn.pk]), {"session": "1", "action": "cancel"}),
+        (reverse("monitoring:profiling", args=[conn.pk]), {"level": "1", "slow_ms": "100"}),
+        (reverse("monitoring:rule_save", args=[conn.pk]), {"kind": "blocked_sessions", "threshold": "1"}),
+        (reverse("monitoring:rule_silence", args=[conn.pk]), {"kind": "blocked_sessions", "hours": "1"}),
     ]
 
 
@@ -92,6 +107,9 @@ def explorer_writes(conn: Connection) -> list[tuple[str, dict[str, str]]]:
         (reverse("explorer:key_edit", args=[conn.pk]), {"ns": "0", "key": "k", "action": "delete"}),
         (reverse("explorer:object_delete", args=[conn.pk]), {"ns": "b", "key": "k"}),
         (reverse("explorer:object_upload", args=[conn.pk]), {"ns": "b"}),
+        (reverse("explorer:index_create", args=[conn.pk]), {"ns": "main", "obj": "t", "col": "name"}),
+        (reverse("explorer:index_drop", args=[conn.pk]), {"ns": "main", "obj": "t", "name": "x"}),
+        (reverse("monitoring:alert_ack", args=[conn.pk, 1]), {}),
     ]
 
 
@@ -217,3 +235,132 @@ def test_superusers_see_every_team(acme_sqlite: Connection, people: People) -> N
     people.charlie.is_superuser = True
     people.charlie.save()
     assert client_for(people.charlie).get(reverse("connections:edit", args=[acme_sqlite.pk])).status_code == 200
+
+
+def plan_and_job_pages(conn: Connection, people: People) -> list[str]:
+    """A saved plan, a comparison of two, and an index job on the SQLite connection."""
+    from explorer.models import IndexJob, SavedPlan
+
+    tree = {"root": {"op": "Full scan", "rel": "t", "kids": []}, "analyzed": False}
+    a = SavedPlan.objects.create(connection=conn, user=people.bob, statement="SELECT 1", tree=tree, raw="raw")
+    b = SavedPlan.objects.create(connection=conn, user=people.bob, statement="SELECT 2", tree=tree, raw="raw")
+    job = IndexJob.objects.create(connection=conn, user=people.bob, action="create", namespace="main", obj="t")
+    compare = reverse("explorer:plan_compare", args=[conn.pk]) + f"?a={a.token}&b={b.token}"
+    raw = reverse("explorer:plan_raw", args=[conn.pk, a.token])
+    return [a.get_absolute_url(), compare, job.get_absolute_url(), raw]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "charlie", "carol", "bob", "alice"])
+def test_saved_plans_and_index_jobs_walked_as_every_role(who: str, acme_sqlite: Connection, people: People) -> None:
+    client = client_for(None if who == "anonymous" else getattr(people, who))
+    for url in plan_and_job_pages(acme_sqlite, people):
+        response = client.get(url)
+        if who == "anonymous":
+            assert response.status_code == 302 and response["Location"].startswith(reverse("login")), url
+        else:
+            assert response.status_code == (404 if who == "charlie" else 200), url
+    explain = client.post(reverse("explorer:explain", args=[acme_sqlite.pk]), {"statement": "SELECT * FROM t"})
+    assert explain.status_code == {"anonymous": 302, "charlie": 404}.get(who, 302)
+
+
+# ---- backups (backups/urls.py) ----------------------------------------------------------------
+
+
+def _backup_objects(conn: Connection, people: People) -> dict[str, int]:
+    from backups.models import Artifact, BackupPlan, BackupRun, Destination, RestoreTest
+
+    dest = Destination.objects.create(team=people.acme, name="Local", kind="local")
+    plan = BackupPlan.objects.create(connection=conn, name="nightly", destination=dest, restore_test_cron="")
+    run = BackupRun.objects.create(plan=plan, status="succeeded")
+    manifest = {"format": "dbdeck-backup/1", "engine": "sqlite", "objects": [], "parts": []}
+    artifact = Artifact.objects.create(
+        run=run,
+        plan=plan,
+        destination=dest,
+        location="/nonexistent",
+        manifest_url="/nonexistent/m.json",
+        manifest=manifest,
+    )
+    test = RestoreTest.objects.create(artifact=artifact, plan=plan, status="succeeded", finished_at=run.created_at)
+    return {"plan": plan.pk, "run": run.pk, "artifact": artifact.pk, "test": test.pk}
+
+
+def backup_pages(ids: dict[str, int]) -> dict[str, str]:
+    return {
+        "plan": reverse("backups:plan", args=[ids["plan"]]),
+        "run": reverse("backups:run", args=[ids["run"]]),
+        "test": reverse("backups:restore_test", args=[ids["test"]]),
+        "edit": reverse("backups:plan_edit", args=[ids["plan"]]),
+        "restore": reverse("backups:artifact_restore", args=[ids["artifact"]]),
+    }
+
+
+def test_backup_pages_walk_every_role(acme_sqlite: Connection, people: People, settings: object) -> None:
+    ids = _backup_objects(acme_sqlite, people)
+    pages = backup_pages(ids)
+    posts = [
+        reverse("backups:run_now", args=[ids["plan"]]),
+        reverse("backups:restore_test_now", args=[ids["plan"]]),
+        reverse("backups:run_cancel", args=[ids["run"]]),
+    ]
+    creates = [reverse("backups:plan_create"), reverse("backups:destination_create")]
+    for url in [*pages.values(), *posts, *creates]:
+        response = client_for(None).get(url)
+        assert response.status_code == 302 and "/login" in response["Location"], url
+    outsider = client_for(people.charlie)
+    for url in pages.values():
+        assert outsider.get(url).status_code == 404, url
+    for url in posts:
+        assert outsider.post(url).status_code == 404, url
+    viewer = client_for(people.carol)
+    for name in ("plan", "run", "test"):
+        assert viewer.get(pages[name]).status_code == 200, name
+    for name in ("edit", "restore"):
+        assert viewer.get(pages[name]).status_code == 403, name
+    for url in posts:
+        assert viewer.post(url).status_code == 403, url
+    for url in creates:
+        assert viewer.get(url).status_code == 403, url
+    editor = client_for(people.bob)
+    assert editor.get(pages["edit"]).status_code == 403 and editor.get(pages["restore"]).status_code == 403
+    assert editor.post(reverse("backups:run_cancel", args=[ids["run"]])).status_code == 302
+    admin = client_for(people.alice)
+    for url in [*pages.values(), *creates, reverse("backups:index")]:
+        assert admin.get(url).status_code == 200, url
+
+
+def test_console_actions_walk_every_role(acme_sqlite: Connection, people: People) -> None:
+    """Console posts: anonymous to login, another team 404, viewers run read-only, editors manage saved queries."""
+    from explorer.console.models import ConsoleResult, ConsoleRun, ConsoleSession, SavedQuery
+
+    session = ConsoleSession.objects.create(connection=acme_sqlite, user=people.bob, read_only=False)
+    run = ConsoleRun.objects.create(session=session, text="SELECT 1")
+    result = ConsoleResult.objects.create(run=run, statement=0, text="SELECT 1")
+    saved = SavedQuery.objects.create(team=people.acme, connection=acme_sqlite, name="q", text="SELECT 1")
+    pk = acme_sqlite.pk
+    posts = [
+        (reverse("explorer:console_run", args=[pk]), {"text": "SELECT 1"}),
+        (reverse("explorer:console_transaction", args=[pk]), {"action": "begin"}),
+        (reverse("explorer:console_cancel", args=[pk, run.pk]), {}),
+        (reverse("explorer:console_more", args=[pk, result.pk]), {}),
+        (reverse("explorer:console_export", args=[pk, result.pk]), {"format": "csv"}),
+        (reverse("explorer:console_saved_delete", args=[pk, saved.pk]), {}),
+    ]
+    status_url = reverse("explorer:console_run_status", args=[pk, run.pk])
+    anonymous = client_for(None)
+    for url, data in posts:
+        assert anonymous.post(url, data)["Location"].startswith(reverse("login")), url
+    assert anonymous.get(status_url)["Location"].startswith(reverse("login"))
+    outsider = client_for(people.charlie)
+    for url, data in posts:
+        assert outsider.post(url, data).status_code == 404, url
+    assert outsider.get(status_url).status_code == 404
+    carol = client_for(people.carol)  # a viewer: her own runs only, no saved-query deletes
+    assert carol.post(posts[2][0]).status_code == 404  # bob's run
+    assert carol.post(posts[3][0]).status_code == 404  # bob's result
+    assert carol.post(posts[5][0]).status_code == 403
+    assert carol.post(posts[0][0], posts[0][1]).status_code == 302
+    assert ConsoleSession.objects.get(user=people.carol).read_only
+    bob = client_for(people.bob)
+    assert bob.get(status_url).status_code == 302
+    assert bob.post(posts[5][0]).status_code == 302 and not SavedQuery.objects.filter(pk=saved.pk).exists()

@@ -46,7 +46,15 @@ def test_the_form_shows_each_engine_what_its_adapter_describes() -> None:
     assert {"host", "secret", "tls_mode", "auth_source", "replica_set"} <= set(mongodb["fields"])
     assert "region" not in mongodb["fields"] and {"region", "addressing_style"} <= set(s3["fields"])
     assert described["engines"]["postgresql"]["default_port"] == 5432
-    assert described["labels"] == {"database": "Database"}  # what a relabelled field goes back to
+    # What a relabelled field goes back to; a setting's label lands on its first form field.
+    assert described["labels"] == {
+        "database": "Database",
+        "host": "Host",
+        "secret": "Password / secret key",
+        "username": "User / access key",
+    }
+    assert described["engines"]["gcs"]["labels"]["secret"] == "Service-account JSON key"
+    assert described["engines"]["azure"]["labels"]["username"] == "Storage account name"
     assert {"host", "port", "secret", "region", "auth_source"} <= set(described["fields"])
 
 

@@ -15,18 +15,27 @@ from connections.engines.browse import TableBrowsing
 from tests.services import Servers
 
 NETWORK = ["postgresql", "mysql", "redis", "mongodb", "s3"]
+# Object stores whose credentials are no password (a key file, an account key, a SAS); their own
+# files test those: tests/connections/test_gcs_check.py, test_azure_check.py.
+CLOUD = ["gcs", "azure"]
 WRONG = "wr0ng-Pa55'\"<x>"
 HOSTILE = "q'u\"o`te]; DROP <script>名"
 
 
-@pytest.mark.parametrize("engine", NETWORK)
+@pytest.mark.parametrize("engine", NETWORK + CLOUD)
 def test_check_returns_the_version_and_a_latency(servers: Servers, engine: str) -> None:
     with open_adapter(getattr(servers, engine).params()) as adapter:
         info = adapter.check()
     assert info.version and info.latency_ms > 0
-    expected = {"postgresql": "PostgreSQL 15", "mysql": "MariaDB", "redis": "Redis", "mongodb": "MongoDB", "s3": "S3"}[
-        engine
-    ]
+    expected = {
+        "postgresql": "PostgreSQL 15",
+        "mysql": "MariaDB",
+        "redis": "Redis",
+        "mongodb": "MongoDB",
+        "s3": "S3",
+        "gcs": "Google Cloud Storage",
+        "azure": "Azure Blob Storage",
+    }[engine]
     assert info.version.startswith(expected)
 
 
@@ -39,7 +48,7 @@ def test_a_wrong_password_is_reported_as_such_without_echoing_it(servers: Server
     assert "password" in err.value.message.lower()
 
 
-@pytest.mark.parametrize("engine", NETWORK)
+@pytest.mark.parametrize("engine", NETWORK + CLOUD)
 def test_a_closed_port_answers_within_six_seconds(servers: Servers, engine: str, closed_port: int) -> None:
     server = getattr(servers, engine)
     extra = {k: v for k, v in server.extra.items() if k != "endpoint_url"}
@@ -52,7 +61,8 @@ def test_a_closed_port_answers_within_six_seconds(servers: Servers, engine: str,
     assert str(closed_port) in err.value.message
 
 
-@pytest.mark.parametrize("engine", ["postgresql", "mysql", "s3"])
+# (Azure: "no_such_db_here" is no valid container name; test_azure_check.py names a missing one.)
+@pytest.mark.parametrize("engine", ["postgresql", "mysql", "s3", "gcs"])
 def test_a_missing_database_is_named(servers: Servers, engine: str) -> None:
     with open_adapter(getattr(servers, engine).params(database="no_such_db_here")) as adapter:
         with pytest.raises(EngineError) as err:

@@ -27,13 +27,23 @@ from connections.engines.base import (
     wrong_credentials,
 )
 from connections.engines.browse import TableBrowsing
+from connections.engines.capabilities import Backup, Console, Explain, IndexTools, Monitor
 from connections.engines.mongodb.introspection import MongoDBIntrospection
+from connections.engines.partitions import Partitioning
 
 
 class MongoDBAdapter(Adapter):
     engine = "mongodb"
     display_name = "MongoDB"
-    capabilities = {TableBrowsing: "connections.engines.mongodb.browsing.MongoDBBrowsing"}
+    capabilities = {
+        TableBrowsing: "connections.engines.mongodb.browsing.MongoDBBrowsing",
+        Explain: "connections.engines.mongodb.explain.MongoDBExplain",
+        IndexTools: "connections.engines.mongodb.indexes.MongoDBIndexTools",
+        Partitioning: "connections.engines.mongodb.introspection.MongoDBPartitioning",
+        Backup: "connections.engines.mongodb.backup.MongoDBBackup",
+        Monitor: "connections.engines.mongodb.monitor.MongoDBMonitor",
+        Console: "connections.engines.mongodb.console.MongoDBConsole",
+    }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     options = (
         Option("auth_source", "Auth database (MongoDB)"),

@@ -8,6 +8,8 @@ from pymongo import errors as mx
 
 from connections.engines.base import EngineError, refuse_nul
 from connections.engines.browse import Column, Index, Listing, Namespace, ObjectInfo, TableInfo
+from connections.engines.partitions import MAX_PARTITIONS, Partitioning
+from connections.engines.results import Partition, PartitionInfo
 
 if TYPE_CHECKING:
     from connections.engines.mongodb.adapter import MongoDBAdapter
@@ -68,3 +70,36 @@ class MongoDBIntrospection:
             ],
             estimated_rows=estimate,
         )
+
+
+class MongoDBPartitioning(Partitioning):
+    """The shard key and chunk ranges, where the server reports sharding in its config database."""
+
+    def partitions(self, ns: str, obj: str) -> PartitionInfo:
+        coll = self.adapter._collection(ns, obj)
+        config = self.adapter._mongo()["config"]
+        try:
+            entry = config["collections"].find_one({"_id": coll.full_name}, max_time_ms=self.adapter._max_ms)
+        except mx.PyMongoError as exc:
+            message = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+            return PartitionInfo(notice=f"This server reports no sharding information ({message}).")
+        if not entry or not entry.get("key"):
+            return PartitionInfo(
+                notice="This server reports no shard key for this collection (config.collections has no entry): "
+                "it is not sharded, or the server (SecantusDB, a standalone mongod) does not shard."
+            )
+        key = ", ".join(f"{k}: {v}" for k, v in entry["key"].items())
+        chunks = []
+        try:
+            query = {"uuid": entry["uuid"]} if "uuid" in entry else {"ns": coll.full_name}
+            for chunk in config["chunks"].find(query, max_time_ms=self.adapter._max_ms).limit(MAX_PARTITIONS):
+                chunks.append(
+                    Partition(
+                        name=str(chunk.get("_id")),
+                        namespace=str(chunk.get("shard", "")),
+                        bounds=f"{chunk.get('min')} → {chunk.get('max')}",
+                    )
+                )
+        except mx.PyMongoError:
+            pass  # the key is still worth showing
+        return PartitionInfo(key=key, partitions=chunks, notice="Chunks are listed with the shard that holds them.")

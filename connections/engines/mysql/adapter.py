@@ -20,7 +20,9 @@ from connections.engines.base import (
     wrong_credentials,
 )
 from connections.engines.browse import TableBrowsing
+from connections.engines.capabilities import Backup, Console, Explain, IndexTools, Monitor
 from connections.engines.mysql.introspection import MySQLIntrospection
+from connections.engines.partitions import Partitioning
 from connections.engines.sqlbase import TAG, SqlAdapter
 from connections.engines.sqlkeyset import Dialect
 
@@ -34,7 +36,15 @@ TLS_ERRORS = {3159, 2026}
 class MySQLAdapter(SqlAdapter):
     engine = "mysql"
     display_name = "MySQL / MariaDB"
-    capabilities = {TableBrowsing: "connections.engines.mysql.browsing.MySQLBrowsing"}
+    capabilities = {
+        TableBrowsing: "connections.engines.mysql.browsing.MySQLBrowsing",
+        Explain: "connections.engines.mysql.explain.MySQLExplain",
+        IndexTools: "connections.engines.mysql.indexes.MySQLIndexTools",
+        Partitioning: "connections.engines.mysql.introspection.MySQLPartitioning",
+        Backup: "connections.engines.mysql.backup.MySQLBackup",
+        Monitor: "connections.engines.mysql.monitor.MySQLMonitor",
+        Console: "connections.engines.mysql.console.MySQLConsole",
+    }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     default_port = 3306
     default_tls = "prefer"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from connections.engines.base import EngineError
+from connections.engines.base import EngineError, refuse_nul
 from connections.engines.browse import Column, ForeignKey, Index, Listing, Namespace, ObjectInfo, TableInfo
+from connections.engines.partitions import MAX_PARTITIONS, Partitioning
+from connections.engines.results import Partition, PartitionInfo
 from connections.engines.sqlbase import SqlIntrospection, row_key
 
 SYSTEM_SCHEMAS = ("information_schema", "performance_schema", "mysql", "sys")
@@ -136,3 +138,43 @@ class MySQLIntrospection(SqlIntrospection):
             )
             for n, parts in grouped.items()
         ]
+
+
+class MySQLPartitioning(Partitioning):
+    """Partitions and sub-partitions from information_schema.PARTITIONS, with row estimates and sizes."""
+
+    def partitions(self, ns: str, obj: str) -> PartitionInfo:
+        refuse_nul(ns, obj)
+        rows = self.adapter._execute(
+            "SELECT PARTITION_NAME, SUBPARTITION_NAME, PARTITION_METHOD, PARTITION_EXPRESSION, PARTITION_DESCRIPTION,"
+            " SUBPARTITION_METHOD, SUBPARTITION_EXPRESSION, TABLE_ROWS, DATA_LENGTH + INDEX_LENGTH"
+            " FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s"
+            " ORDER BY PARTITION_ORDINAL_POSITION, SUBPARTITION_ORDINAL_POSITION LIMIT %s",
+            [ns, obj, MAX_PARTITIONS + 1],
+        )
+        self.adapter._rollback()
+        if not rows:
+            raise EngineError(f"There is no table {obj!r} in database {ns!r}.", kind="database")
+        if rows[0][0] is None:
+            return PartitionInfo(notice="This table is not partitioned.")
+        _, _, method, expression, _, sub_method, sub_expression, _, _ = rows[0]
+        key = f"{method} ({expression})" + (
+            f", subpartitioned by {sub_method} ({sub_expression})" if sub_method else ""
+        )
+        partitions = []
+        for name, sub, method, _expr, description, _sm, _se, table_rows, size in rows[:MAX_PARTITIONS]:
+            bounds = ""
+            if description is not None:
+                bounds = f"VALUES LESS THAN ({description})" if "RANGE" in method else f"VALUES IN ({description})"
+            partitions.append(
+                Partition(
+                    name=sub or name,
+                    namespace=ns,
+                    bounds=bounds,
+                    estimated_rows=None if table_rows is None else int(table_rows),
+                    size_bytes=None if size is None else int(size),
+                    parent=name if sub else "",
+                )
+            )
+        notice = f"Showing the first {MAX_PARTITIONS} partitions." if len(rows) > MAX_PARTITIONS else ""
+        return PartitionInfo(key=key, partitions=partitions, notice=notice)

@@ -22,6 +22,8 @@ from connections.engines.base import (
     wrong_credentials,
 )
 from connections.engines.browse import TableBrowsing
+from connections.engines.capabilities import Backup, Console, Explain, IndexTools, Monitor
+from connections.engines.partitions import Partitioning
 from connections.engines.postgresql.introspection import PostgreSQLIntrospection
 from connections.engines.sqlbase import TAG, SqlAdapter
 from connections.engines.sqlkeyset import Dialect
@@ -32,7 +34,15 @@ SSLMODES = {"disable": "disable", "prefer": "prefer", "require": "require", "ver
 class PostgreSQLAdapter(SqlAdapter):
     engine = "postgresql"
     display_name = "PostgreSQL"
-    capabilities = {TableBrowsing: "connections.engines.postgresql.browsing.PostgreSQLBrowsing"}
+    capabilities = {
+        TableBrowsing: "connections.engines.postgresql.browsing.PostgreSQLBrowsing",
+        Explain: "connections.engines.postgresql.explain.PostgreSQLExplain",
+        IndexTools: "connections.engines.postgresql.indexes.PostgreSQLIndexTools",
+        Partitioning: "connections.engines.postgresql.introspection.PostgreSQLPartitioning",
+        Backup: "connections.engines.postgresql.backup.PostgreSQLBackup",
+        Monitor: "connections.engines.postgresql.monitor.PostgreSQLMonitor",
+        Console: "connections.engines.postgresql.console.PostgreSQLConsole",
+    }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     default_port = 5432
     default_tls = "prefer"

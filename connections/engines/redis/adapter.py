@@ -24,13 +24,19 @@ from connections.engines.base import (
     wrong_credentials,
 )
 from connections.engines.browse import KeyBrowsing
+from connections.engines.capabilities import Backup, Console, Monitor
 from connections.engines.redis.introspection import RedisIntrospection
 
 
 class RedisAdapter(Adapter):
     engine = "redis"
     display_name = "Redis"
-    capabilities = {KeyBrowsing: "connections.engines.redis.browsing.RedisKeys"}
+    capabilities = {
+        KeyBrowsing: "connections.engines.redis.browsing.RedisKeys",
+        Backup: "connections.engines.redis.backup.RedisBackup",
+        Monitor: "connections.engines.redis.monitor.RedisMonitor",
+        Console: "connections.engines.redis.console.RedisConsole",
+    }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     form_labels = {"database": "Database index"}
     default_port = 6379

@@ -23,6 +23,7 @@ from connections.engines.base import (
     wrong_credentials,
 )
 from connections.engines.browse import ObjectBrowsing
+from connections.engines.capabilities import Backup
 from connections.engines.s3.introspection import S3Introspection
 
 AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidClientTokenId", "AuthFailure"}
@@ -32,7 +33,10 @@ MISSING_CODES = {"NoSuchBucket", "NoSuchKey", "404", "NotFound"}
 class S3Adapter(Adapter):
     engine = "s3"
     display_name = "S3-compatible"
-    capabilities = {ObjectBrowsing: "connections.engines.s3.browsing.S3Objects"}
+    capabilities = {
+        ObjectBrowsing: "connections.engines.s3.browsing.S3Objects",
+        Backup: "connections.engines.s3.backup.S3Backup",
+    }
     form_fields = ("host", "port", "database", "username", "password", "tls_mode")
     form_labels = {"database": "Bucket (optional)"}
     options = (

@@ -18,6 +18,7 @@ from connections.engines.base import (
     refuse_nul,
 )
 from connections.engines.browse import TableBrowsing
+from connections.engines.capabilities import Backup, Console, Explain, IndexTools, Monitor
 from connections.engines.sqlbase import TAG, SqlAdapter
 from connections.engines.sqlite.introspection import SQLiteIntrospection
 from connections.engines.sqlkeyset import Dialect
@@ -28,7 +29,14 @@ PROGRESS_OPS = 20_000
 class SQLiteAdapter(SqlAdapter):
     engine = "sqlite"
     display_name = "SQLite"
-    capabilities = {TableBrowsing: "connections.engines.sqlite.browsing.SQLiteBrowsing"}
+    capabilities = {
+        TableBrowsing: "connections.engines.sqlite.browsing.SQLiteBrowsing",
+        Explain: "connections.engines.sqlite.explain.SQLiteExplain",
+        IndexTools: "connections.engines.sqlite.indexes.SQLiteIndexTools",
+        Backup: "connections.engines.sqlite.backup.SQLiteBackup",
+        Monitor: "connections.engines.sqlite.monitor.SQLiteMonitor",
+        Console: "connections.engines.sqlite.console.SQLiteConsole",
+    }
     form_fields = ("database",)
     form_labels = {"database": "File path"}
     default_port = None

@@ -1,0 +1,1 @@
+"""The Azure Blob Storage engine: adapter.py is registered in connections.engines.ENGINES."""

@@ -1,0 +1,1 @@
+"""The Google Cloud Storage engine: adapter.py is registered in connections.engines.ENGINES."""

@@ -1,0 +1,1 @@
+"""The query console: sessions hosted in one place (the `console` queue), runs and pages as metadata rows."""
