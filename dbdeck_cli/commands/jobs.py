@@ -167,13 +167,8 @@ def run_slow(args: argparse.Namespace) -> int:
         for s in found["items"]
     ]
     if args.format == "json":
-        output.json_lines(
-            [h.lower() for h in headers],
-            [
-                [s[k] for k in ("total_ms", "calls", "mean_ms", "max_ms", "rows", "share", "text")]
-                for s in found["items"]
-            ],
-        )
+        keys = ("total_ms", "calls", "mean_ms", "max_ms", "rows", "share", "text")
+        output.json_lines(list(keys), [[s[k] for k in keys] for s in found["items"]])
     elif args.format == "csv":
         import csv
 
