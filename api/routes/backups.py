@@ -28,7 +28,7 @@ from connections.access import Access
 router = Router(tags=["backups"])
 
 
-class BadgeOut(Out):
+class BackupBadgeOut(Out):
     state: str
     label: str
     last_backup: dt.datetime | None
@@ -37,7 +37,7 @@ class BadgeOut(Out):
     reason: str
 
 
-class PlanOut(Out):
+class BackupPlanOut(Out):
     id: int
     name: str
     connection: int
@@ -48,15 +48,15 @@ class PlanOut(Out):
     encrypt: bool
     enabled: bool
     restore_test_cron: str
-    badge: BadgeOut | None
+    badge: BackupBadgeOut | None
 
 
-class PlanList(Out):
-    items: list[PlanOut]
+class BackupPlanList(Out):
+    items: list[BackupPlanOut]
     next_cursor: str | None
 
 
-class JobOut(Out):
+class BackupJobOut(Out):
     id: int
     plan: int
     status: str
@@ -70,27 +70,27 @@ class JobOut(Out):
     finished_at: dt.datetime | None
 
 
-class RunOut(JobOut):
+class BackupRunOut(BackupJobOut):
     bytes_read: int
     bytes_written: int
     estimated_bytes: int | None
     artifact: int | None
 
 
-class CheckOut(Out):
+class RestoreCheckOut(Out):
     name: str
     ok: bool
     detail: str
 
 
-class RestoreTestOut(JobOut):
+class RestoreTestOut(BackupJobOut):
     artifact: int
     sandbox: str
-    checks: list[CheckOut]
+    checks: list[RestoreCheckOut]
     rto_seconds: float | None
 
 
-class ArtifactOut(Out):
+class BackupArtifactOut(Out):
     id: int
     run: int
     location: str
@@ -99,8 +99,8 @@ class ArtifactOut(Out):
     deleted_at: dt.datetime | None
 
 
-class ArtifactList(Out):
-    items: list[ArtifactOut]
+class BackupArtifactList(Out):
+    items: list[BackupArtifactOut]
     next_cursor: str | None
 
 
@@ -187,7 +187,7 @@ def _test_out(test: RestoreTest) -> dict[str, Any]:
     }
 
 
-@router.get("/plans", response=answers(PlanList), openapi_extra=needs(Role.VIEWER))
+@router.get("/plans", response=answers(BackupPlanList), openapi_extra=needs(Role.VIEWER))
 def plan_list(request: HttpRequest, paging: Query[Paging]) -> dict[str, Any]:
     """Plans on the connections you may see, by id, with each connection's verified / unverified badge."""
     ids = [a.connection.pk for a in access.visible_connections(request)]
@@ -203,14 +203,14 @@ def plan_list(request: HttpRequest, paging: Query[Paging]) -> dict[str, Any]:
     }
 
 
-@router.get("/plans/{id:pk}", response=answers(PlanOut), openapi_extra=needs(Role.VIEWER))
+@router.get("/plans/{id:pk}", response=answers(BackupPlanOut), openapi_extra=needs(Role.VIEWER))
 def plan_detail(request: HttpRequest, pk: ID) -> dict[str, Any]:
     plan, _ = _plan(request, pk)
     return _plan_out(plan, badges_for([plan.connection_id]).get(plan.connection_id))
 
 
 @router.post(
-    "/plans/{id:pk}/runs", response=answers(RunOut, status=202, extra=(409,)), openapi_extra=needs(Role.EDITOR)
+    "/plans/{id:pk}/runs", response=answers(BackupRunOut, status=202, extra=(409,)), openapi_extra=needs(Role.EDITOR)
 )
 def run_start(request: HttpRequest, pk: ID) -> Any:
     """Back up now; a run already queued or running is returned instead of starting a second one."""
@@ -243,13 +243,13 @@ def _run(request: HttpRequest, pk: int, need: Role = Role.VIEWER) -> BackupRun:
     return run
 
 
-@router.get("/runs/{id:pk}", response=answers(RunOut), openapi_extra=needs(Role.VIEWER))
+@router.get("/runs/{id:pk}", response=answers(BackupRunOut), openapi_extra=needs(Role.VIEWER))
 def run_status(request: HttpRequest, pk: ID) -> dict[str, Any]:
     """Poll until the status is succeeded, failed or cancelled."""
     return _run_out(_run(request, pk))
 
 
-@router.post("/runs/{id:pk}/cancel", response=answers(RunOut), openapi_extra=needs(Role.EDITOR))
+@router.post("/runs/{id:pk}/cancel", response=answers(BackupRunOut), openapi_extra=needs(Role.EDITOR))
 def run_cancel(request: HttpRequest, pk: ID) -> dict[str, Any]:
     run = _run(request, pk, Role.EDITOR)
     runner.cancel(run, request.user)
@@ -257,7 +257,7 @@ def run_cancel(request: HttpRequest, pk: ID) -> dict[str, Any]:
     return _run_out(run)
 
 
-@router.get("/plans/{id:pk}/artifacts", response=answers(ArtifactList), openapi_extra=needs(Role.VIEWER))
+@router.get("/plans/{id:pk}/artifacts", response=answers(BackupArtifactList), openapi_extra=needs(Role.VIEWER))
 def artifact_list(request: HttpRequest, pk: ID, paging: Query[Paging]) -> dict[str, Any]:
     """The plan's artifacts (kept and deleted by retention), newest first."""
     plan, _ = _plan(request, pk)

@@ -42,14 +42,14 @@ from explorer.tasks import run_export
 router = Router(tags=["console"])
 
 
-class RunIn(Schema):
+class ConsoleRunIn(Schema):
     text: str = Field(max_length=MAX_TEXT, description="One or more statements, as typed in the console.")
     batch: int = Field(100, ge=1, le=1000, description="Rows per result page kept by the console.")
     confirm_name: str = Field("", max_length=200, description="A production connection's name, to allow writes.")
     confirm_dangerous: bool = Field(False, description="Admins: allow administrative commands.")
 
 
-class ResultOut(Out):
+class ConsoleResultOut(Out):
     id: int
     statement: int
     text: str
@@ -64,7 +64,7 @@ class ResultOut(Out):
     done: bool
 
 
-class RunOut(Out):
+class ConsoleRunOut(Out):
     id: int
     status: str
     message: str
@@ -72,10 +72,10 @@ class RunOut(Out):
     read_only: bool
     created_at: dt.datetime
     finished_at: dt.datetime | None
-    results: list[ResultOut]
+    results: list[ConsoleResultOut]
 
 
-class ResultExportIn(Schema):
+class ConsoleExportIn(Schema):
     format: str = Field("csv", description="csv or jsonl.")
 
 
@@ -142,8 +142,8 @@ def _console(read: Access) -> None:
         raise EngineError(f"{cls.display_name} has no query console.", "config")
 
 
-@router.post("/{id:pk}/console/runs", response=answers(RunOut, status=202), openapi_extra=needs(Role.VIEWER))
-def run_submit(request: HttpRequest, pk: ID, body: RunIn) -> Any:
+@router.post("/{id:pk}/console/runs", response=answers(ConsoleRunOut, status=202), openapi_extra=needs(Role.VIEWER))
+def run_submit(request: HttpRequest, pk: ID, body: ConsoleRunIn) -> Any:
     """Queue statements in your console session; poll the run until its status is done, failed or cancelled."""
     read = access.connection_for(request, pk)
     _console(read)
@@ -165,7 +165,7 @@ def run_submit(request: HttpRequest, pk: ID, body: RunIn) -> Any:
     return Status(202, _run_out(run))
 
 
-@router.get("/{id:pk}/console/runs/{id:run_pk}", response=answers(RunOut), openapi_extra=needs(Role.VIEWER))
+@router.get("/{id:pk}/console/runs/{id:run_pk}", response=answers(ConsoleRunOut), openapi_extra=needs(Role.VIEWER))
 def run_status(request: HttpRequest, pk: ID, run_pk: ID) -> dict[str, Any]:
     read = access.connection_for(request, pk)
     run = _own_run(request, read, run_pk)
@@ -173,7 +173,9 @@ def run_status(request: HttpRequest, pk: ID, run_pk: ID) -> dict[str, Any]:
     return _run_out(run)
 
 
-@router.post("/{id:pk}/console/runs/{id:run_pk}/cancel", response=answers(RunOut), openapi_extra=needs(Role.VIEWER))
+@router.post(
+    "/{id:pk}/console/runs/{id:run_pk}/cancel", response=answers(ConsoleRunOut), openapi_extra=needs(Role.VIEWER)
+)
 def run_cancel(request: HttpRequest, pk: ID, run_pk: ID) -> dict[str, Any]:
     """Cancel a queued or running run (the host sends the engine's cancel request)."""
     read = access.connection_for(request, pk)
@@ -192,7 +194,7 @@ def run_cancel(request: HttpRequest, pk: ID, run_pk: ID) -> dict[str, Any]:
     response=answers(ExportOut, status=202),
     openapi_extra=needs(Role.VIEWER),
 )
-def result_export(request: HttpRequest, pk: ID, result_pk: ID, body: ResultExportIn) -> Any:
+def result_export(request: HttpRequest, pk: ID, result_pk: ID, body: ConsoleExportIn) -> Any:
     """Export a result's statement in full (CSV or JSON lines); poll and download it as any export."""
     read = access.connection_for(request, pk)
     result = (

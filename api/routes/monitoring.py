@@ -28,14 +28,14 @@ class SlowQuery(RangeQuery):
     limit: int = Field(50, ge=1, le=200)
 
 
-class RangeOut(Out):
+class MonitorRangeOut(Out):
     name: str
     start: str
     end: str
     notice: str
 
 
-class StatementOut(Out):
+class SlowStatementOut(Out):
     fingerprint: int
     text: str
     database: str
@@ -48,26 +48,26 @@ class StatementOut(Out):
 
 
 class SlowOut(Out):
-    range: RangeOut
+    range: MonitorRangeOut
     overall_ms: float
-    items: list[StatementOut] = Field(description="The top statements by the sort, not a paged list.")
+    items: list[SlowStatementOut] = Field(description="The top statements by the sort, not a paged list.")
 
 
-class SeriesOut(Out):
+class HealthSeriesOut(Out):
     label: str
     values: list[float | None]
 
 
-class ChartOut(Out):
+class HealthChartOut(Out):
     key: str
     title: str
     x: list[int] = Field(description="Bucket starts, epoch seconds.")
-    series: list[SeriesOut]
+    series: list[HealthSeriesOut]
 
 
 class HealthOut(Out):
-    range: RangeOut
-    charts: list[ChartOut]
+    range: MonitorRangeOut
+    charts: list[HealthChartOut]
 
 
 def _range(request: HttpRequest) -> series.Range:

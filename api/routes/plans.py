@@ -39,12 +39,12 @@ class ExplainIn(Schema):
     confirm: str = Field("", max_length=1000, description="A production connection's name, for ANALYZE.")
 
 
-class HintOut(Out):
+class PlanHintOut(Out):
     text: str
     node: int | None
 
 
-class NodeOut(Out):
+class PlanNodeOut(Out):
     depth: int
     operation: str
     relation: str
@@ -57,7 +57,7 @@ class NodeOut(Out):
     detail: dict[str, Any]
 
 
-class PlanOut(Out):
+class SavedPlanOut(Out):
     token: uuid.UUID
     statement: str
     analyzed: bool
@@ -66,8 +66,8 @@ class PlanOut(Out):
     total_ms: float | None
     root_cost: float | None
     created_at: dt.datetime
-    hints: list[HintOut]
-    nodes: list[NodeOut] = Field(description="The plan tree in pre-order (first 1,000 nodes); raw has everything.")
+    hints: list[PlanHintOut]
+    nodes: list[PlanNodeOut] = Field(description="The plan tree in pre-order (first 1,000 nodes); raw has everything.")
     raw: str
 
 
@@ -111,7 +111,9 @@ def _out(saved: SavedPlan) -> dict[str, Any]:
     }
 
 
-@router.post("/{id:pk}/explain", response=answers(PlanOut, status=201, extra=ENGINE), openapi_extra=needs(Role.VIEWER))
+@router.post(
+    "/{id:pk}/explain", response=answers(SavedPlanOut, status=201, extra=ENGINE), openapi_extra=needs(Role.VIEWER)
+)
 def explain(request: HttpRequest, pk: ID, body: ExplainIn) -> Any:
     """EXPLAIN a statement (ANALYZE for editors); the plan is saved and can be read again by its token."""
     read = access.connection_for(request, pk)
@@ -169,7 +171,7 @@ def explain(request: HttpRequest, pk: ID, body: ExplainIn) -> Any:
     return Status(201, _out(saved))
 
 
-@router.get("/{id:pk}/plans/{token}", response=answers(PlanOut), openapi_extra=needs(Role.VIEWER))
+@router.get("/{id:pk}/plans/{token}", response=answers(SavedPlanOut), openapi_extra=needs(Role.VIEWER))
 def plan_detail(request: HttpRequest, pk: ID, token: uuid.UUID) -> dict[str, Any]:
     """A saved plan: anyone who may open the connection may open it."""
     read = access.connection_for(request, pk)

@@ -169,3 +169,15 @@ def test_paths_that_name_nothing_answer_404_as_problems(path: str, people: Peopl
     response = client_for(people.alice).get(path)
     assert response.status_code == 404 and response["Content-Type"] == "application/problem+json"
     assert json.loads(response.content)["status"] == 404
+
+
+def test_no_two_response_models_share_a_name() -> None:
+    """OpenAPI components are keyed by model name: two models of one name would document one answer wrongly."""
+    import api.v1  # noqa: F401  (imports every route module)
+    from api.schemas import Out
+
+    def every(cls: type) -> list[type]:
+        return [c for sub in cls.__subclasses__() for c in (sub, *every(sub))]
+
+    names = [c.__name__ for c in every(Out)]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
