@@ -13,7 +13,7 @@ def main() -> int:
     # Ctrl-C or a kill still runs the `finally` that stops every server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     common.setup_django()
-    from bench import backups, console, grid, keys_and_objects, load, monitoring, objstores, plans
+    from bench import api, backups, console, grid, keys_and_objects, load, monitoring, objstores, plans
     from tests.services import Stack
 
     stack = Stack()
@@ -26,6 +26,7 @@ def main() -> int:
             "backups": ["postgresql", "s3"],
             "monitoring": ["postgresql"],
             "console": ["postgresql"],
+            "api": ["postgresql"],
         }
         wanted = list(dict.fromkeys(n for s in sys.argv[1:] if s not in ("sqlite", "load") for n in needs.get(s, [s])))
         servers = stack.start(wanted or None) if wanted or not sys.argv[1:] else {}
@@ -45,6 +46,7 @@ def main() -> int:
             "plans": ("Plan page (500-node plan)", lambda: plans.postgresql(app, servers["postgresql"])),
             "backups": ("Backups: PostgreSQL to local and S3, restore-test", lambda: backups.run(servers)),
             "monitoring": ("Monitoring", lambda: monitoring.run(app, servers["postgresql"])),
+            "api": ("API rows page", lambda: api.postgresql(app, servers["postgresql"])),
         }
         chosen = sys.argv[1:] or list(benches)  # e.g. `python -m bench redis s3`
         for name, run in (benches[c] for c in chosen):

@@ -63,8 +63,8 @@ def app_pages() -> list[str]:
 
 
 def account_pages() -> list[str]:
-    """The signed-in person's own pages: two-factor enrolment, its QR code, the login's code step."""
-    return [reverse(n) for n in ("twofactor", "twofactor_qr", "login_code")]
+    """The signed-in person's own pages: two-factor enrolment, its QR code, the login's code step, API tokens."""
+    return [reverse(n) for n in ("twofactor", "twofactor_qr", "login_code", "tokens")]
 
 
 def account_actions() -> list[tuple[str, dict[str, str]]]:

@@ -14,8 +14,8 @@ from django.urls import reverse
 from accounts.models import Role
 from api.models import AccessToken
 from connections.models import Connection
-from explorer.models import Export
 from tests.api.conftest import bearer, token_for
+from tests.api.objects import Objects, make
 from tests.fixtures import People, client_for
 
 ROLES = {"alice": Role.ADMIN, "bob": Role.EDITOR, "carol": Role.VIEWER}
@@ -23,17 +23,21 @@ BODIES: dict[str, dict[str, Any]] = {
     "post /api/v1/connections": {"team": 0, "name": "n", "engine": "sqlite"},
     "post /api/v1/connections/{pk}/exports": {"ns": "main", "obj": "t"},
     "patch /api/v1/connections/{pk}": {},
+    "post /api/v1/connections/{pk}/console/runs": {"text": "SELECT 1"},
+    "post /api/v1/connections/{pk}/console/results/{result_pk}/export": {"format": "csv"},
+    "post /api/v1/connections/{pk}/explain": {"statement": "SELECT 1"},
 }
+# How a refusal for another team's object reads, by what the path names.
+NOT_THEIRS = {"No such connection.", "No such plan.", "No such run.", "No such restore-test."}
 
 
-def operations(pk: int, export_pk: int) -> list[tuple[str, str, Role, bool, dict[str, Any] | None]]:
+def operations(objects: Objects) -> list[tuple[str, str, Role, bool, dict[str, Any] | None]]:
     """(method, url, role needed, names an Acme object, JSON body) for every operation of the API."""
     document = client_for(None).get("/api/v1/openapi.json").json()
     found = []
     for path, ops in document["paths"].items():
         for method, op in ops.items():
-            url = path.replace("{pk}", str(pk)).replace("{export_pk}", str(export_pk))
-            url += "?ns=main&obj=t&key=k"
+            url = objects.fill(path) + "?ns=main&obj=t&key=k"
             body = BODIES.get(f"{method} {path}")
             found.append((method, url, Role(op["x-dbdeck-role"]), "{pk}" in path, body))
     return found
@@ -48,8 +52,7 @@ def call(client: Any, method: str, url: str, body: dict[str, Any] | None) -> Any
 @pytest.fixture
 def walk(acme_sqlite: Connection, people: People) -> list[tuple[str, str, Role, bool, dict[str, Any] | None]]:
     Connection.objects.filter(pk=acme_sqlite.pk).update(production=True)  # DELETE then needs the typed name
-    export = Export.objects.create(connection=acme_sqlite, user=people.alice, obj="t", max_rows=1, state="obj=t")
-    return operations(acme_sqlite.pk, export.pk)
+    return operations(make(acme_sqlite, people))
 
 
 def test_anonymous_callers_get_401_from_every_operation(walk: list, people: People) -> None:
@@ -65,7 +68,7 @@ def test_another_teams_admin_gets_404_for_every_acme_object(walk: list, people: 
         if on_acme:
             response = call(client, method, url, body)
             assert response.status_code == 404, (method, url)
-            assert response.json()["detail"] == "No such connection."
+            assert response.json()["detail"] in NOT_THEIRS, (method, url)
     assert Connection.objects.filter(team=people.acme).count() == 1
 
 
@@ -78,8 +81,8 @@ def test_each_role_reaches_what_it_may_and_is_refused_the_rest(who: str, walk: l
         response = call(client, method, url, body)
         if ROLES[who].allows(need):
             assert response.status_code not in (401, 403), (method, url)
-            if response.status_code == 404:  # alice's export is not bob's or carol's; the connection still is
-                assert response.json()["detail"] != "No such connection.", (method, url)
+            if response.status_code == 404:  # alice's export or run is not bob's or carol's; the rest is
+                assert response.json()["detail"] not in NOT_THEIRS - {"No such run."}, (method, url)
         else:
             assert response.status_code == 403, (method, url, response.content)
             assert response.json()["detail"].startswith(f"This needs the {need.label.lower()} role"), url

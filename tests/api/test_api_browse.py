@@ -121,3 +121,38 @@ def test_a_page_meant_for_another_engine_family_explains_itself(
     response = bearer(tokens["carol"]).get(f"{API}/connections/{acme_sqlite.pk}/keys", {"ns": "0"})
     assert response.status_code == 400
     assert response.json()["detail"] == "SQLite has no keys; open it from its own browse page."
+
+
+def test_an_unreachable_server_answers_502_with_what_to_check(
+    people: People, tokens: dict[str, str], closed_port: int
+) -> None:
+    gone = Connection.objects.create(
+        team=people.acme, name="gone", engine="postgresql", host="127.0.0.1", port=closed_port,
+        options={"tls_mode": "disable", "connect_timeout": 1},
+    )  # fmt: skip
+    client = bearer(tokens["carol"])
+    response = client.get(f"{API}/connections/{gone.pk}/rows", {"ns": "public", "obj": "t"})
+    assert response.status_code == 502 and response["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"].startswith(f"Could not reach 127.0.0.1:{closed_port} within 1 s.")
+    check = client.post(f"{API}/connections/{gone.pk}/test").json()
+    assert check["ok"] is False and check["kind"] == "unreachable"
+
+
+def test_a_wrong_password_is_the_engines_message(acme_pg: Connection, tokens: dict[str, str]) -> None:
+    acme_pg.set_secret("wrong ' \" password")
+    acme_pg.save()
+    response = bearer(tokens["carol"]).post(f"{API}/connections/{acme_pg.pk}/test").json()
+    assert response["ok"] is False and response["message"].startswith("Wrong username or password")
+
+
+def test_oversized_and_hostile_parameters_get_clear_refusals(acme_pg: Connection, tokens: dict[str, str]) -> None:
+    client = bearer(tokens["carol"])
+    url = f"{API}/connections/{acme_pg.pk}/rows"
+    huge = client.get(url, {"ns": PG_SCHEMA, "obj": "x" * 20_000})
+    assert huge.status_code == 400 and "longer than 10,000 characters" in huge.json()["detail"]
+    hostile = "ta'b\"le`]; <script>alert(1)</script> 表"
+    missing = client.get(url, {"ns": PG_SCHEMA, "obj": hostile})
+    assert missing.status_code == 404 and "<script>alert(1)</script> 表" in missing.json()["detail"]
+    assert missing["Content-Type"] == "application/problem+json"
+    bad_limit = client.get(url, {"ns": PG_SCHEMA, "obj": PG_TABLE, "limit": "١٢"})
+    assert bad_limit.status_code == 400

@@ -127,7 +127,12 @@ def test_an_unknown_connection_name_says_what_to_run(acme_pg: Connection, logged
     assert done.returncode == 1 and "`dbdeck connections` lists yours" in done.stderr
 
 
-@pytest.mark.parametrize("command", [[], ["login"], ["connections"], ["rows"], ["export"], ["test"], ["whoami"]])
+COMMANDS = [["login"], ["connections"], ["rows"], ["export"], ["test"], ["whoami"], ["query"], ["slow"]]
+
+
+@pytest.mark.parametrize(
+    "command", [[], *COMMANDS, ["backup"], ["backup", "run"], ["backup", "plans"], ["restore-test"]]
+)
 def test_every_command_has_help(command: list[str], home: dict[str, str]) -> None:
     done = run([*command, "--help"], home)
     assert done.returncode == 0 and done.stdout.startswith("usage: dbdeck")
