@@ -8,6 +8,7 @@ small batches, and the connection's collector drains them into its slow-query hi
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 import time
 from typing import Any
@@ -61,13 +62,19 @@ def flush() -> None:
         batch = list(_pending.items())
         _pending.clear()
         _last_flush = time.monotonic()
-    if batch:
-        SelfTiming.objects.bulk_create(
-            [
-                SelfTiming(connection_id=cid, key=key, text=text, calls=calls, total_ms=total, max_ms=longest)
-                for (cid, key), (text, calls, total, longest) in batch
-            ]
-        )
+    if not batch:
+        return
+    from connections.models import Connection
+
+    # A connection deleted since its statements ran takes its timings with it.
+    alive = set(Connection.objects.filter(pk__in={cid for cid, _ in dict(batch)}).values_list("pk", flat=True))
+    SelfTiming.objects.bulk_create(
+        [
+            SelfTiming(connection_id=cid, key=key, text=text, calls=calls, total_ms=total, max_ms=longest)
+            for (cid, key), (text, calls, total, longest) in batch
+            if cid in alive
+        ]
+    )
 
 
 def drain(connection_id: int) -> list[QueryStat]:
@@ -91,4 +98,10 @@ def drain(connection_id: int) -> list[QueryStat]:
     ]
 
 
-atexit.register(lambda: _pending and flush())
+def _flush_at_exit() -> None:
+    if _pending:
+        with contextlib.suppress(Exception):  # the database may already be gone; timings are best effort
+            flush()
+
+
+atexit.register(_flush_at_exit)

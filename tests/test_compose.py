@@ -19,7 +19,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / "docker" / ".env.example"
-APP_SERVICES = ["web", "worker", "beat"]
+APP_SERVICES = ["web", "worker", "console", "beat"]
 SAMPLES = [
     "sample-postgres",
     "sample-mariadb",
@@ -66,8 +66,31 @@ def test_the_stack_has_the_app_its_backing_services_and_the_sample_targets() -> 
     services = rendered()["services"]
     assert sorted(services) == sorted([*APP_SERVICES, "db", "broker", *SAMPLES])
     assert services["db"]["image"] == "postgres:15" and services["broker"]["image"] == "redis:7"
-    assert services["worker"]["command"][:5] == ["celery", "-A", "config", "worker", "-l"]
+    assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
+    assert services["console"]["command"][:4] == ["celery", "-A", "config", "worker"]
     assert services["beat"]["command"] == ["celery", "-A", "config", "beat", "-l", "info"]
+
+
+def queues_of(argv: list[str]) -> set[str]:
+    return set(argv[argv.index("-Q") + 1].split(",")) if "-Q" in argv else {"celery"}
+
+
+def test_every_queue_the_code_sends_tasks_to_has_a_worker_in_compose_and_in_make_run() -> None:
+    from django.conf import settings
+
+    from explorer.console.jobs import QUEUE as CONSOLE_QUEUE
+
+    sent = {"celery", CONSOLE_QUEUE} | {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    services = rendered()["services"]
+    consumed = set().union(
+        *(queues_of(s["command"]) for s in services.values() if s.get("command", [""])[0] == "celery")
+    )
+    assert sent <= consumed, f"no compose worker for {sent - consumed}"
+    embedded = (ROOT / "scripts" / "run-embedded.sh").read_text()
+    consumed_here = set().union(*(set(q.split(",")) for q in re.findall(r" -Q ([\w,]+)", embedded)))
+    assert sent <= consumed_here, f"no `make run` worker for {sent - consumed_here}"
+    # Console sessions are long-lived threads: their worker must not be a process pool.
+    assert services["console"]["command"][services["console"]["command"].index("--pool") + 1] == "threads"
 
 
 def test_every_health_gated_dependency_has_a_health_check() -> None:

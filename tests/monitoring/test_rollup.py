@@ -71,6 +71,17 @@ def test_sqlite_statements_dbdeck_ran_become_its_slow_query_history(acme_sqlite:
     assert not SelfTiming.objects.exists()
 
 
+def test_timings_of_a_connection_deleted_before_the_flush_are_dropped_and_the_rest_kept(
+    acme_sqlite: Connection,
+) -> None:
+    gone = Connection.objects.create(team=acme_sqlite.team, name="gone", engine="sqlite", database=":memory:")
+    selflog.record(gone.pk, "SELECT 1", 1.0)
+    selflog.record(acme_sqlite.pk, "SELECT 2", 3.0)
+    gone.delete()
+    selflog.flush()
+    assert list(SelfTiming.objects.values_list("connection_id", "calls", "total_ms")) == [(acme_sqlite.pk, 1, 3.0)]
+
+
 def test_a_grid_page_on_sqlite_shows_up_in_its_slow_queries(acme_sqlite: Connection, people: Any) -> None:
     from django.urls import reverse
 
