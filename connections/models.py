@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from connections import crypto, policy
-from connections.engines import ENGINES, Adapter, ConnectionParams, adapter_class, choices
+from connections.engines import ENGINES, Adapter, ConnectionParams, EngineError, adapter_class, choices
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -70,6 +70,13 @@ class Connection(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("connections:detail", args=[self.pk])
+
+    def get_engine_display(self) -> str:
+        """The engine's display name from its adapter alone (Django's version builds every engine's choice)."""
+        try:
+            return adapter_class(self.engine).display_name
+        except EngineError:
+            return self.engine
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

@@ -6,6 +6,7 @@ here (docs/engines.md); the model's engine choices and the connection form follo
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import import_module
 
 from connections.engines.base import Adapter, ConnectionParams, EngineError, ServerInfo
@@ -27,6 +28,12 @@ def adapter_class(engine: str) -> type[Adapter]:
         dotted = ENGINES[engine]
     except KeyError:
         raise EngineError(f"Unknown engine {engine!r}.", kind="config") from None
+    return _load(dotted)
+
+
+@cache
+def _load(dotted: str) -> type[Adapter]:
+    """Import an adapter class once per process (pages ask for engines' names on every row)."""
     module_name, _, class_name = dotted.rpartition(".")
     cls: type[Adapter] = getattr(import_module(module_name), class_name)
     return cls

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hsettings
 from openapi_spec_validator import validate
@@ -84,7 +87,24 @@ def _aim(path: str, bucket: str) -> dict[str, Any]:
     return {"ns": PG_SCHEMA, "obj": PG_TABLE, **plain}
 
 
+@pytest.fixture
+def connections_kept_open() -> Iterator[None]:
+    """What Django's test client does around each request: the WSGI app must not close the test's connection.
+
+    Requests end with `close_old_connections`, which closes a connection inside a transaction;
+    the test's data lives in one, so the next request would meet a closed database.
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
 def test_schemathesis_finds_no_server_error_no_undocumented_answer_and_no_role_overreach(
+    connections_kept_open: None,
     acme_pg: Connection,
     acme_redis: Connection,
     acme_s3: Connection,
