@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+TEST_WORKERS ?= 3
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 .PHONY: run test bench lint install system-packages node-packages screenshots clean
@@ -26,7 +27,7 @@ node-packages:
 
 test: system-packages node-packages install
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: system-packages node-packages install
 	$(PY) -m bench

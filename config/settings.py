@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -21,7 +22,13 @@ from connections.denylist import DEFAULT_DENIED
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
-VAR_DIR = Path(env.str("DBDECK_VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
+# Under pytest-xdist each test worker keeps its own runtime folder (metadata database, broker,
+# backup root) outside the checkout, so workers never share files.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_DEFAULT_VAR = BASE_DIR / "var"
+if _XDIST_WORKER:
+    _DEFAULT_VAR = Path(tempfile.gettempdir()) / f"dbdeck-tests-{os.getuid()}" / _XDIST_WORKER
+VAR_DIR = Path(env.str("DBDECK_VAR_DIR", default=str(_DEFAULT_VAR))).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 

@@ -27,7 +27,17 @@ def checkout_files() -> set[str]:
         text=True,
         check=True,
     ).stdout
-    return {line for line in status.splitlines() if "__pycache__/" not in line and not line.endswith(".pyc")}
+    return {line for line in status.splitlines() if not _written_by_other_tests(line[3:])}
+
+
+def _written_by_other_tests(path: str) -> bool:
+    """Bytecode, and what browser tests running beside this one (pytest-xdist) save: artifacts, doc screenshots."""
+    return (
+        "__pycache__/" in path
+        or path.endswith(".pyc")
+        or path.startswith("test-artifacts/")
+        or (path.startswith("docs/") and path.endswith(".png"))
+    )
 
 
 def wait_for_health(url: str, proc: subprocess.Popen[bytes], output: Path, seconds: float = 300) -> None:
