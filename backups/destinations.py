@@ -1,8 +1,10 @@
-"""Where artifact files go and come from: a local folder, or an S3 bucket + prefix.
+"""Where artifact files go and come from: a local folder, or a bucket + prefix in an object store.
 
 A store writes each file whole or not at all: a local file is written as `.partial` and
 renamed when complete; an S3 object is a multipart upload completed on success and aborted
 on any error (and by Cancel and the reaper, through the upload ids reported to `on_upload`).
+Google Cloud Storage and Azure Blob Storage (backups/cloudstores.py) work the same way with
+resumable uploads and staged blocks.
 """
 
 from __future__ import annotations
@@ -108,18 +110,33 @@ def _disk_error(exc: OSError, folder: Path) -> str:
     return f"Writing to {folder} failed: {exc.strerror or exc}."
 
 
-class S3Store:
+class PrefixStore:
+    """A key prefix in a bucket (or container) of an object store; `scheme` names it in locations."""
+
+    scheme = ""
+
+    def __init__(self, bucket: str, prefix: str) -> None:
+        self.bucket, self.prefix = bucket, prefix.strip("/")
+        self.location = f"{self.scheme}://{bucket}/{self.prefix}"
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}/{_safe_name(name)}" if self.prefix else _safe_name(name)
+
+    def url(self, name: str) -> str:
+        return f"{self.scheme}://{self.bucket}/{self.key(name)}"
+
+
+class S3Store(PrefixStore):
     """A key prefix in a bucket; `client` is a boto3 S3 client with standard-mode retries."""
+
+    scheme = "s3"
 
     def __init__(
         self, client: Any, bucket: str, prefix: str, on_upload: Callable[[str, dict[str, str]], None] | None = None
     ) -> None:
-        self.client, self.bucket, self.prefix = client, bucket, prefix.strip("/")
-        self.location = f"s3://{bucket}/{self.prefix}"
+        super().__init__(bucket, prefix)
+        self.client = client
         self.on_upload = on_upload or (lambda event, upload: None)
-
-    def key(self, name: str) -> str:
-        return f"{self.prefix}/{_safe_name(name)}" if self.prefix else _safe_name(name)
 
     @contextlib.contextmanager
     def writer(self, name: str) -> Iterator[Writer]:
@@ -170,9 +187,6 @@ class S3Store:
         with self.reader(name) as body:
             return body.read()
 
-    def url(self, name: str) -> str:
-        return f"s3://{self.bucket}/{self.key(name)}"
-
     def remove(self) -> None:
         token: dict[str, str] = {}
         while True:
@@ -185,20 +199,42 @@ class S3Store:
             token = {"ContinuationToken": page["NextContinuationToken"]}
 
 
-class _MultipartWriter:
-    def __init__(self, client: Any, upload: dict[str, str]) -> None:
-        self.client, self.upload = client, upload
+class PartWriter:
+    """Gathers writes into parts of `part_size` and sends each as it fills: one part in memory at a time."""
+
+    part_size = S3_PART
+
+    def __init__(self) -> None:
         self.pending: list[bytes] = []
         self.size = 0
-        self.parts: list[dict[str, Any]] = []
+        self.sent = 0
 
     def write(self, data: bytes) -> None:
         self.pending.append(bytes(data))
         self.size += len(data)
-        if self.size >= S3_PART:
-            body = b"".join(self.pending)
-            self.pending, self.size = [], 0
-            self._send(body)
+        if self.size >= self.part_size:
+            self._flush()
+
+    def _flush(self) -> None:
+        body = b"".join(self.pending)
+        self.pending, self.size = [], 0
+        self._send(body)
+        self.sent += 1
+
+    def finish(self) -> None:
+        """Send the last part (an empty file is one empty part)."""
+        if self.pending or not self.sent:
+            self._flush()
+
+    def _send(self, data: bytes) -> None:
+        raise NotImplementedError
+
+
+class _MultipartWriter(PartWriter):
+    def __init__(self, client: Any, upload: dict[str, str]) -> None:
+        super().__init__()
+        self.client, self.upload = client, upload
+        self.parts: list[dict[str, Any]] = []
 
     def _send(self, data: bytes) -> None:
         number = len(self.parts) + 1
@@ -212,9 +248,7 @@ class _MultipartWriter:
         self.parts.append({"PartNumber": number, "ETag": answer["ETag"]})
 
     def complete(self) -> None:
-        if self.pending or not self.parts:
-            self._send(b"".join(self.pending))
-            self.pending, self.size = [], 0
+        self.finish()
         self.client.complete_multipart_upload(
             Bucket=self.upload["bucket"],
             Key=self.upload["key"],

@@ -8,7 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from backups import schedule
-from backups.models import BackupPlan, Destination, DestinationKind
+from backups.models import STORE_ENGINES, BackupPlan, Destination, DestinationKind
+from connections.engines import adapter_class
 from connections.engines.capabilities import Backup
 
 
@@ -134,7 +135,10 @@ class DestinationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams
         self.fields["s3_connection"].queryset = s3_connections
-        self.fields["s3_connection"].help_text = "Its credentials are used at each run, never copied."
+        self.fields["s3_connection"].help_text = (
+            "An S3, Cloud Storage or Azure connection matching the kind; its credentials are used at each run, "
+            "never copied."
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -144,14 +148,21 @@ class DestinationForm(forms.ModelForm):
         folder = data.get("folder") or ""
         if folder.startswith("/") or ".." in folder.split("/"):
             self.add_error("folder", "A sub-folder of the backup root: no leading / and no '..'.")
-        if data.get("kind") == DestinationKind.S3:
+        engine = STORE_ENGINES.get(data.get("kind"))
+        if engine:
+            kind = DestinationKind(data["kind"]).label.split(" (")[0]
             conn = data.get("s3_connection")
             if conn is None:
-                self.add_error("s3_connection", "Choose the S3 connection to write through.")
+                self.add_error("s3_connection", "Choose the connection to write through.")
+            elif conn.engine != engine:
+                self.add_error(
+                    "s3_connection",
+                    f"A {kind} destination writes through a {adapter_class(engine).display_name} connection.",
+                )
             elif data.get("team") and conn.team_id != data["team"].pk:
-                self.add_error("s3_connection", "The S3 connection belongs to another team.")
+                self.add_error("s3_connection", "That connection belongs to another team.")
             if not data.get("bucket"):
-                self.add_error("bucket", "Name the bucket.")
+                self.add_error("bucket", "Name the container." if engine == "azure" else "Name the bucket.")
         return data
 
 

@@ -13,12 +13,19 @@ from django.utils import timezone
 class DestinationKind(models.TextChoices):
     LOCAL = "local", "Local folder"
     S3 = "s3", "S3 bucket (through an S3 connection)"
+    GCS = "gcs", "Cloud Storage bucket (through a Cloud Storage connection)"
+    AZURE = "azure", "Azure container (through an Azure Blob Storage connection)"
+
+
+# The object-store destinations and the engine of the connection each one writes through.
+STORE_ENGINES = {DestinationKind.S3: "s3", DestinationKind.GCS: "gcs", DestinationKind.AZURE: "azure"}
 
 
 class Destination(models.Model):
-    """Where artifacts go: a folder under the backup root, or a bucket + prefix through an S3 connection.
+    """Where artifacts go: a folder under the backup root, or a bucket + prefix through an object-store connection.
 
-    An S3 destination borrows the connection's credentials each time; nothing is copied here.
+    An object-store destination (S3, Cloud Storage, Azure: `s3_connection` holds the connection of
+    whichever it is) borrows the connection's credentials each time; nothing is copied here.
     """
 
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="backup_destinations")
@@ -28,9 +35,14 @@ class Destination(models.Model):
         max_length=255, blank=True, help_text="Local: a sub-folder of the backup root (empty: the team's own folder)."
     )
     s3_connection = models.ForeignKey(
-        "connections.Connection", null=True, blank=True, on_delete=models.PROTECT, related_name="backup_destinations"
+        "connections.Connection",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="backup_destinations",
+        verbose_name="object-store connection",
     )
-    bucket = models.CharField(max_length=255, blank=True)
+    bucket = models.CharField(max_length=255, blank=True, help_text="The bucket, or on Azure the container.")
     prefix = models.CharField(max_length=512, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -42,9 +54,14 @@ class Destination(models.Model):
         return self.name
 
     @property
+    def object_store(self) -> bool:
+        return self.kind in STORE_ENGINES
+
+    @property
     def where(self) -> str:
-        if self.kind == DestinationKind.S3:
-            return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+        if self.object_store:
+            scheme = {DestinationKind.GCS: "gs"}.get(self.kind, self.kind)
+            return f"{scheme}://{self.bucket}/{self.prefix}".rstrip("/")
         return f"{self.folder or 'team folder'}"
 
 

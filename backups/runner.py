@@ -24,6 +24,7 @@ from accounts.access import AccessDenied
 from accounts.models import Role
 from audit.record import record
 from backups import alerts, manifest
+from backups.cloudstores import AzureStore, GCSStore
 from backups.crypto.encrypt import configured_keys
 from backups.destinations import LocalStore, S3Store, Store, StoreError, abort_upload, s3_client_for
 from backups.models import Artifact, BackupPlan, BackupRun, Destination, DestinationKind, RunStatus
@@ -58,20 +59,28 @@ def local_root(destination: Destination) -> Path:
 
 
 def store_for(destination: Destination, location: str, on_upload: Any = None) -> Store:
-    """The store of one artifact: `location` is its folder (local) or key prefix (S3)."""
+    """The store of one artifact: `location` is its folder (local) or key prefix (object stores)."""
+    if not destination.object_store:
+        return LocalStore(Path(location))
+    connection = destination.s3_connection
+    if connection is None:
+        raise StoreError(f"The {destination.get_kind_display()} destination has no connection to write through.")
     if destination.kind == DestinationKind.S3:
-        if destination.s3_connection is None:
-            raise StoreError("The S3 destination has no S3 connection.")
-        client = s3_client_for(destination.s3_connection)
-        return S3Store(client, destination.bucket, location, on_upload)
-    return LocalStore(Path(location))
+        return S3Store(s3_client_for(connection), destination.bucket, location, on_upload)
+    try:
+        adapter = connection.adapter()
+    except EngineError as exc:
+        raise StoreError(exc.message) from None
+    if destination.kind == DestinationKind.GCS:
+        return GCSStore(adapter, destination.bucket, location)
+    return AzureStore(adapter, destination.bucket, location)
 
 
 def artifact_location(run: BackupRun) -> str:
     stamp = (run.started_at or timezone.now()).strftime("%Y%m%dT%H%M%SZ")
     leaf = f"plan-{run.plan_id}/{stamp}-run{run.pk}"
     destination = run.plan.destination
-    if destination.kind == DestinationKind.S3:
+    if destination.object_store:
         prefix = destination.prefix.strip("/")
         return f"{prefix}/{leaf}" if prefix else leaf
     return str(local_root(destination) / leaf)

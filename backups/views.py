@@ -21,7 +21,7 @@ from audit.record import record
 from backups import restore_tests, runner, schedule
 from backups.badge import badges_for
 from backups.forms import ConfirmForm, DestinationForm, PlanForm
-from backups.models import ACTIVE, Artifact, BackupPlan, BackupRun, Destination, RestoreTest
+from backups.models import ACTIVE, STORE_ENGINES, Artifact, BackupPlan, BackupRun, Destination, RestoreTest
 from connections.access import Access, connections_for, get_connection_for
 from connections.models import Connection
 
@@ -179,7 +179,7 @@ def destination_form(request: HttpRequest) -> HttpResponse:
     teams = Team.objects.filter(pk__in=admin_conns.values("team_id"))
     if not teams.exists():
         raise Forbidden("Destinations need the admin role on a connection of the team.")
-    s3 = admin_conns.filter(engine="s3")
+    s3 = admin_conns.filter(engine__in=sorted(set(STORE_ENGINES.values())))
     form = DestinationForm(request.POST if request.method == "POST" else None, teams=teams, s3_connections=s3)
     if request.method == "POST" and form.is_valid():
         destination = form.save()
