@@ -12,7 +12,7 @@ from ninja.openapi.docs import Swagger
 from api import problems
 from api.auth import AUTH
 from api.problems import CONTENT_TYPE
-from api.routes import audit, backups, browse, connections, console, exports, me, monitoring, plans
+from api.routes import audit, backups, browse, connections, console, exports, indexes, me, monitoring, plans
 
 DESCRIPTION = """\
 Everything the dbdeck pages do, for scripts and pipelines. Authenticate with a personal access
@@ -70,6 +70,8 @@ api.add_router("/connections", exports.router)
 api.add_router("/connections", console.router)
 api.add_router("/connections", plans.router)
 api.add_router("/connections", monitoring.router)
+api.add_router("/connections", indexes.router)
+api.add_router("/index-jobs", indexes.jobs)
 api.add_router("/backups", backups.router)
 api.add_router("/audit", audit.router)
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from celery import shared_task
+from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.access import AccessDenied
@@ -14,10 +17,32 @@ from audit.record import record
 from connections.access import get_connection_for
 from connections.engines import EngineError
 from connections.engines.capabilities import IndexTools
+from connections.models import Connection
 from explorer.models import ExportStatus, IndexJob, IndexJobAction
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.5
+
+
+def queue(
+    request: HttpRequest, connection: Connection, *, via: dict[str, Any] | None = None, **fields: Any
+) -> IndexJob:
+    """Save a build or drop job, audit it as queued, and start the worker once the transaction commits.
+
+    The index page and the API both queue through here; `via` adds the API's note to the audit event.
+    """
+    job = IndexJob.objects.create(connection=connection, user=request.user, **fields)
+    record(
+        f"index.{job.action}.queued",
+        request=request,
+        connection=connection,
+        target=f"{job.namespace}.{job.obj}",
+        columns=job.columns,
+        index=job.index_name,
+        **(via or {}),
+    )
+    transaction.on_commit(lambda: run_index_job.delay(job.pk))
+    return job
 
 
 @shared_task(acks_late=True, time_limit=6 * 3600 + 120, soft_time_limit=6 * 3600 + 60)

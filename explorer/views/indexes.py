@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -18,7 +17,7 @@ from connections.engines import EngineError
 from connections.engines.browse import TableBrowsing
 from connections.engines.capabilities import IndexTools
 from connections.engines.partitions import Partitioning
-from explorer.index_tasks import run_index_job
+from explorer import index_tasks
 from explorer.models import IndexJob, IndexJobAction, SavedPlan
 from explorer.plan_forms import AdviceForm, CreateIndexForm, DropIndexForm, TableForm
 from explorer.plans import recommended
@@ -114,17 +113,7 @@ def index_advice(request: HttpRequest, access: Access) -> HttpResponse:
 
 
 def _queue(request: HttpRequest, access: Access, **fields: Any) -> HttpResponse:
-    job = IndexJob.objects.create(connection=access.connection, user=request.user, **fields)
-    record(
-        f"index.{job.action}.queued",
-        request=request,
-        connection=access.connection,
-        target=f"{job.namespace}.{job.obj}",
-        columns=job.columns,
-        index=job.index_name,
-    )
-    transaction.on_commit(lambda: run_index_job.delay(job.pk))
-    return redirect(job)
+    return redirect(index_tasks.queue(request, access.connection, **fields))
 
 
 @login_required
