@@ -126,6 +126,27 @@ class PlanForm(forms.ModelForm):
         return plan
 
 
+def save_plan(form: PlanForm, plan: BackupPlan | None, request: Any, **via: Any) -> BackupPlan:
+    """Save a valid plan form (created by the requester when new) and audit it: the page and the API both."""
+    from audit.record import record
+
+    saved = form.save(commit=False)
+    if plan is None:
+        saved.created_by = request.user
+    saved.save()
+    record(
+        "backup.plan_" + ("edit" if plan else "create"),
+        request=request,
+        connection=saved.connection,
+        target=saved.name,
+        cron=saved.cron,
+        destination=saved.destination.name,
+        encrypt=saved.encrypt,
+        **via,
+    )
+    return saved
+
+
 class DestinationForm(forms.ModelForm):
     class Meta:
         model = Destination

@@ -20,7 +20,7 @@ from accounts.models import Role, Team
 from audit.record import record
 from backups import restore_tests, runner, schedule
 from backups.badge import badges_for
-from backups.forms import ConfirmForm, DestinationForm, PlanForm
+from backups.forms import ConfirmForm, DestinationForm, PlanForm, save_plan
 from backups.models import ACTIVE, STORE_ENGINES, Artifact, BackupPlan, BackupRun, Destination, RestoreTest
 from connections.access import Access, connections_for, get_connection_for
 from connections.models import Connection
@@ -72,20 +72,7 @@ def plan_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         get_connection_for(request.user, form.cleaned_data["connection"].pk, need=Role.ADMIN)
-        saved = form.save(commit=False)
-        if plan is None:
-            saved.created_by = request.user
-        saved.save()
-        record(
-            "backup.plan_" + ("edit" if plan else "create"),
-            request=request,
-            connection=saved.connection,
-            target=saved.name,
-            cron=saved.cron,
-            destination=saved.destination.name,
-            encrypt=saved.encrypt,
-        )
-        return redirect(saved)
+        return redirect(save_plan(form, plan, request))
     return render(request, "backups/plan_form.html", {"form": form, "plan": plan}, status=400 if form.errors else 200)
 
 

@@ -22,7 +22,7 @@ from api.schemas import Out
 from audit.record import record
 from backups import restore_tests, runner
 from backups.badge import badges_for
-from backups.forms import PlanForm
+from backups.forms import PlanForm, save_plan
 from backups.models import ACTIVE, Artifact, BackupPlan, BackupRun, Destination, RestoreTest
 from connections.access import Access
 from connections.models import Connection
@@ -366,20 +366,7 @@ def _save_plan(request: HttpRequest, plan: BackupPlan | None, fields: dict[str, 
     form = PlanForm(data, instance=plan, connections=connections, destinations=destinations)
     if not form.is_valid():
         return form_errors(form.errors)
-    saved = form.save(commit=False)
-    if plan is None:
-        saved.created_by = request.user
-    saved.save()
-    record(
-        "backup.plan_" + ("edit" if plan else "create"),
-        request=request,
-        connection=saved.connection,
-        target=saved.name,
-        cron=saved.cron,
-        destination=saved.destination.name,
-        encrypt=saved.encrypt,
-        **access.via(request),
-    )
+    saved = save_plan(form, plan, request, **access.via(request))
     saved = BackupPlan.objects.select_related("connection", "destination").get(pk=saved.pk)
     return _plan_out(saved, badges_for([saved.connection_id]).get(saved.connection_id))
 
