@@ -19,9 +19,11 @@ class Objects:
     console_run: int
     console_result: int
     saved_plan: str
+    index_job: int
 
     def path_ids(self, path: str) -> dict[str, Any]:
-        """The value of each path parameter of `path` (`{pk}` means a plan, run or test under /backups/)."""
+        """The value of each path parameter of `path` (`{pk}` means a plan, run or test under /backups/,
+        an index job under /index-jobs/)."""
         pk: int = self.connection
         if path.startswith("/api/v1/backups/plans/"):
             pk = self.plan
@@ -29,6 +31,8 @@ class Objects:
             pk = self.backup_run
         elif path.startswith("/api/v1/backups/restore-tests/"):
             pk = self.restore_test
+        elif path.startswith("/api/v1/index-jobs/"):
+            pk = self.index_job
         return {
             "pk": pk,
             "export_pk": self.export,
@@ -44,13 +48,13 @@ class Objects:
 
 
 def make(connection: Connection, people: People, owner: Any = None) -> Objects:
-    """An export, a backup plan with a run, artifact and restore-test, a console run with a result and a saved
-    plan, on `connection`, made by `owner` (alice unless given)."""
+    """An export, a backup plan with a run, artifact and restore-test, a console run with a result, a saved
+    plan and an index job, on `connection`, made by `owner` (alice unless given)."""
     from backups.models import Artifact, BackupPlan, BackupRun, Destination, RestoreTest, RunStatus
     from connections.engines.plantree import plan_to_dict
     from connections.engines.results import Plan, PlanNode
     from explorer.console.models import ConsoleResult, ConsoleRun, ConsoleSession, SessionStatus
-    from explorer.models import Export, SavedPlan
+    from explorer.models import Export, IndexJob, SavedPlan
 
     owner = owner or people.alice
     export = Export.objects.create(connection=connection, user=owner, obj="t", max_rows=1, state="obj=t")
@@ -66,6 +70,7 @@ def make(connection: Connection, people: People, owner: Any = None) -> Objects:
     saved = SavedPlan.objects.create(
         connection=connection, user=owner, statement="SELECT 1", tree=plan_tree, raw="Result", node_count=1
     )
+    index_job = IndexJob.objects.create(connection=connection, user=owner, action="create", obj="t", columns=["a"])
     return Objects(
         connection=connection.pk,
         export=export.pk,
@@ -75,4 +80,5 @@ def make(connection: Connection, people: People, owner: Any = None) -> Objects:
         console_run=console_run.pk,
         console_result=result.pk,
         saved_plan=str(saved.token),
+        index_job=index_job.pk,
     )

@@ -26,9 +26,12 @@ BODIES: dict[str, dict[str, Any]] = {
     "post /api/v1/connections/{pk}/console/runs": {"text": "SELECT 1"},
     "post /api/v1/connections/{pk}/console/results/{result_pk}/export": {"format": "csv"},
     "post /api/v1/connections/{pk}/explain": {"statement": "SELECT 1"},
+    "post /api/v1/connections/{pk}/index-builds": {"ns": "main", "obj": "t", "columns": ["a"]},
+    "post /api/v1/connections/{pk}/index-drops": {"ns": "main", "obj": "t", "name": "t_a_idx"},
+    "patch /api/v1/backups/plans/{pk}": {},
 }
 # How a refusal for another team's object reads, by what the path names.
-NOT_THEIRS = {"No such connection.", "No such plan.", "No such run.", "No such restore-test."}
+NOT_THEIRS = {"No such connection.", "No such plan.", "No such run.", "No such restore-test.", "No such index job."}
 
 
 def operations(objects: Objects) -> list[tuple[str, str, Role, bool, dict[str, Any] | None]]:
