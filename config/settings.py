@@ -23,11 +23,13 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 # Under pytest-xdist each test worker keeps its own runtime folder (metadata database, broker,
-# backup root) outside the checkout, so workers never share files.
+# backup root) outside the checkout, so workers never share files, and neither do two test runs
+# at once (two checkouts): the folder is named after the run too, and removed when it ends.
 _XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 _DEFAULT_VAR = BASE_DIR / "var"
 if _XDIST_WORKER:
-    _DEFAULT_VAR = Path(tempfile.gettempdir()) / f"dbdeck-tests-{os.getuid()}" / _XDIST_WORKER
+    _RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:12]
+    _DEFAULT_VAR = Path(tempfile.gettempdir()) / f"dbdeck-tests-{os.getuid()}" / f"{_RUN}-{_XDIST_WORKER}"
 VAR_DIR = Path(env.str("DBDECK_VAR_DIR", default=str(_DEFAULT_VAR))).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 

@@ -12,6 +12,20 @@ from tests.services import Servers, Stack, free_port, start_all
 pytest_plugins = ["tests.fixtures"]
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A test worker's own runtime folder (config/settings.py names it after the run) goes with the run."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from django.conf import settings
+
+    root = Path(tempfile.gettempdir()) / f"dbdeck-tests-{os.getuid()}"
+    if os.environ.get("PYTEST_XDIST_WORKER") and root in Path(settings.VAR_DIR).parents:
+        shutil.rmtree(settings.VAR_DIR, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Servers]:
     stack = Stack()
