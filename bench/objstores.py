@@ -8,8 +8,10 @@ pages as Azure does (at most 5,000 per answer, continuation markers).
 
 from __future__ import annotations
 
+import http.client
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.common import LiveApp, Result, alternate, median_ms
@@ -22,9 +24,50 @@ OBJECTS = 100_000
 
 def _load(store: Arranger, bucket: str, workers: int) -> None:
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(lambda i: store.put(bucket, f"logs/{i:07d}.log", b"x"), range(OBJECTS)))
+    if store.engine == "azure":
+        _put_azure_blobs(store, bucket, workers)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(lambda i: store.put(bucket, f"logs/{i:07d}.log", b"x"), range(OBJECTS)))
     print(f"  uploaded {OBJECTS:,} {store.engine} objects in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def _put_azure_blobs(store: Arranger, bucket: str, workers: int) -> None:
+    """Raw Put Blob under one container SAS, each thread on its own kept-alive connection.
+
+    The SDK signs and runs its whole pipeline per request, which on two cores costs more
+    CPU than Azurite spends storing the blob; the blobs it stores are the same.
+    """
+    from azure.storage.blob import ContainerSasPermissions, generate_container_sas
+
+    server = store.server
+    sas = generate_container_sas(
+        server.username,
+        bucket,
+        account_key=server.password,
+        permission=ContainerSasPermissions(create=True, write=True),
+        expiry=datetime.now(UTC) + timedelta(hours=2),
+    )
+    headers = {
+        "x-ms-version": store.sdk.api_version,
+        "x-ms-blob-type": "BlockBlob",
+        "Content-Type": "application/octet-stream",
+    }
+
+    def upload(first: int) -> None:
+        conn = http.client.HTTPConnection(server.host, server.port, timeout=60)
+        try:
+            for i in range(first, OBJECTS, workers):
+                conn.request("PUT", f"/{server.username}/{bucket}/logs/{i:07d}.log?{sas}", b"x", headers)
+                response = conn.getresponse()
+                body = response.read()
+                if response.status != 201:
+                    raise RuntimeError(f"Put Blob answered {response.status}: {body[:500]!r}")
+        finally:
+            conn.close()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(upload, range(workers)))
 
 
 def _sdk_listing(store: Arranger, bucket: str) -> Any:

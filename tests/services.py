@@ -482,8 +482,10 @@ def start_azure(stack: list[Process], dirs: list[Path]) -> Server:
     account, key = "dbdeck" + secrets.token_hex(3), base64.b64encode(secrets.token_bytes(32)).decode()
     # The account and its key reach Azurite through its environment, never argv.
     env = {**os.environ, "AZURITE_ACCOUNTS": f"{account}:{key}"}
+    launcher = Path(__file__).resolve().parent / "azurite.js"  # the same server, without its O(N²) blob lookups
     argv = [
         node,
+        str(launcher),
         str(main),
         "--blobHost",
         "127.0.0.1",
