@@ -5,18 +5,21 @@
   WhiteNoise before this middleware and keep their long cache lifetime.
 - `same_origin_referrer`: a "Back" link may point to the Referer only when it names this
   very site; anything else (another host, `javascript:`, `data:`) links home instead.
+- `nav_urls`: the top bar's links, reversed once.
 - `csp_nonce`: puts the request's nonce in every template's context as `csp_nonce`, the name
   django-htmx's `{% htmx_script %}` reads.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponseBase
+from django.urls import get_script_prefix, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -66,3 +69,29 @@ def back_link(request: HttpRequest) -> dict[str, str]:
 def csp_nonce(request: HttpRequest) -> dict[str, object]:
     """Context processor: the per-request CSP nonce (lazy: the header names it only once used)."""
     return {"csp_nonce": getattr(request, "csp_nonce", "")}
+
+
+# The top bar's links name no object, so they are the same on every page: reversed once per
+# script prefix instead of twelve `{% url %}` lookups per page (about a tenth of a page's templating).
+_NAV = {
+    "connections": "connections:list",
+    "explorer": "explorer:index",
+    "backups": "backups:index",
+    "monitoring": "monitoring:index",
+    "teams": "accounts:teams",
+    "audit": "audit:list",
+    "admin": "admin:index",
+    "twofactor": "twofactor",
+    "tokens": "tokens",
+    "logout": "logout",
+}
+
+
+@functools.cache
+def _nav_urls(prefix: str) -> dict[str, str]:
+    return {key: reverse(name) for key, name in _NAV.items()}
+
+
+def nav_urls(request: HttpRequest) -> dict[str, dict[str, str]]:
+    """The top bar's links as `nav.<name>` in every template."""
+    return {"nav": _nav_urls(get_script_prefix())}

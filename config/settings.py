@@ -229,6 +229,7 @@ MIDDLEWARE[_after_auth:_after_auth] = ["csp.middleware.CSPMiddleware", "config.h
 TEMPLATES[0]["OPTIONS"]["context_processors"] += [  # type: ignore[index]
     "config.headers.csp_nonce",
     "config.headers.back_link",
+    "config.headers.nav_urls",
 ]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
