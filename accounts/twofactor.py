@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django_otp import device_classes
 
 from accounts.models import Membership, Role
@@ -75,6 +75,14 @@ def _exempt(path: str, *prefixes: str) -> bool:
     return any(path.startswith(p) for p in prefixes)
 
 
+@cache
+def _always_reachable(prefix: str) -> tuple[str, ...]:
+    """Finishing or leaving the login, static files, the icon and health probes (reversed once:
+    every request of a session without a verified factor asks)."""
+    static = "/" + settings.STATIC_URL.lstrip("/")
+    return (reverse("login"), reverse("logout"), static, reverse("favicon"), reverse("healthz"))
+
+
 class TwoFactorMiddleware:
     """Sends an unverified session to the code step, or an unenrolled one to enrolment."""
 
@@ -86,9 +94,7 @@ class TwoFactorMiddleware:
         if not user.is_authenticated or user.is_verified() or request.session.get(SSO_SESSION_KEY):  # type: ignore[union-attr]
             return self.get_response(request)
         path = request.path_info
-        # Always reachable: finishing or leaving the login, static files, the icon and health probes.
-        static = "/" + settings.STATIC_URL.lstrip("/")
-        base = (reverse("login"), reverse("logout"), static, reverse("favicon"), reverse("healthz"))
+        base = _always_reachable(get_script_prefix())
         if user_has_device(user):
             if not _exempt(path, *base):
                 return self._to("login_code", request)
