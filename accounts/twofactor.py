@@ -16,10 +16,11 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import get_script_prefix, reverse
+from django.urls import reverse
 from django_otp import device_classes
 
 from accounts.models import Membership, Role
+from config.links import reverse_once
 
 MODES = ("off", "all", "above_viewer")
 SSO_SESSION_KEY = "dbdeck_sso"
@@ -75,14 +76,6 @@ def _exempt(path: str, *prefixes: str) -> bool:
     return any(path.startswith(p) for p in prefixes)
 
 
-@cache
-def _always_reachable(prefix: str) -> tuple[str, ...]:
-    """Finishing or leaving the login, static files, the icon and health probes (reversed once:
-    every request of a session without a verified factor asks)."""
-    static = "/" + settings.STATIC_URL.lstrip("/")
-    return (reverse("login"), reverse("logout"), static, reverse("favicon"), reverse("healthz"))
-
-
 class TwoFactorMiddleware:
     """Sends an unverified session to the code step, or an unenrolled one to enrolment."""
 
@@ -94,11 +87,13 @@ class TwoFactorMiddleware:
         if not user.is_authenticated or user.is_verified() or request.session.get(SSO_SESSION_KEY):  # type: ignore[union-attr]
             return self.get_response(request)
         path = request.path_info
-        base = _always_reachable(get_script_prefix())
+        # Always reachable: finishing or leaving the login, static files, the icon and health probes.
+        static = "/" + settings.STATIC_URL.lstrip("/")
+        base = (reverse_once("login"), reverse_once("logout"), static, reverse_once("favicon"), reverse_once("healthz"))
         if user_has_device(user):
             if not _exempt(path, *base):
                 return self._to("login_code", request)
-        elif must_enrol(user) and not _exempt(path, *base, reverse("twofactor")):
+        elif must_enrol(user) and not _exempt(path, *base, reverse_once("twofactor")):
             return self._to("twofactor", request)
         return self.get_response(request)
 

@@ -6,10 +6,10 @@ What the parameters mean, and how they are checked, is in explorer/forms.py.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 from django.http import QueryDict
-from django.urls import get_script_prefix, reverse
+
+from config.links import reverse_once
 
 
 def changed(query: QueryDict, **changes: object) -> QueryDict:
@@ -41,15 +41,9 @@ def with_query(path: str, query: QueryDict) -> str:
     return f"{path}?{query.urlencode()}" if query else path
 
 
-@lru_cache(maxsize=4096)
-def _path(prefix: str, view: str, pk: int) -> str:
-    # A grid page links its rows, sorts and pages: a few dozen reverse() calls for the same few paths.
-    return reverse(view, args=[pk])
-
-
 def link(view: str, pk: int, **query: object) -> str:
     """URL of an explorer view with names carried in query parameters (None leaves one out, a list repeats)."""
-    return with_query(_path(get_script_prefix(), view, pk), _put(QueryDict(mutable=True), query))
+    return with_query(reverse_once(view, pk), _put(QueryDict(mutable=True), query))
 
 
 def crumbs(prefix: str, separator: str, url_for: Callable[[str], str]) -> list[tuple[str, str]]:
