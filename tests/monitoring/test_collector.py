@@ -122,8 +122,8 @@ def test_only_the_top_statements_are_kept_per_bucket_and_the_rest_is_one_row(
     conn = pg_connect(servers)
     collect(acme_pg.pk)
     with conn.cursor() as cur:
-        for i in range(8):
-            cur.execute(f"SELECT {i} AS mon_top_{i}")
+        for i in range(8):  # eight shapes (one to eight columns): pg_stat_statements keys statements by shape
+            cur.execute("SELECT " + ", ".join(f"{j} AS mon_top_{j}" for j in range(i + 1)))
     collect(acme_pg.pk)
     rows = StatementSample.objects.filter(connection=acme_pg)
     assert rows.exclude(fingerprint__key=OTHER).count() == 3

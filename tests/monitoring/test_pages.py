@@ -21,11 +21,13 @@ HOSTILE = "<script>alert('x')</script>"
 
 def collected(connection: Connection, servers: Servers) -> Fingerprint:
     conn = pg_connect(servers)
-    collect(connection.pk)
-    with conn.cursor() as cur:
+    first = collect(connection.pk)
+    assert first.status == "ok", first
+    with conn.cursor() as cur:  # a shape no other test runs: pg_stat_statements keeps one text per shape
         for i in range(3):
             cur.execute("SELECT %s::text AS mon_page, pg_sleep(0.01) WHERE %s > 0", [HOSTILE, i])
-    collect(connection.pk)
+    second = collect(connection.pk)
+    assert second.status == "ok", second
     conn.close()
     return Fingerprint.objects.get(connection=connection, text__contains="mon_page")
 
