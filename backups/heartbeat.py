@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.utils import timezone
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,7 @@ def beating(model: Any, pk: int, every: float = EVERY_S) -> Iterator[None]:
                 except Exception as exc:  # a locked metadata database: the next beat tries again
                     log.debug("heartbeat of %s %s skipped: %s", model.__name__, pk, exc)
         finally:
-            close_old_connections()
-            connection.close()
+            connection.close()  # this thread's own connection ends with it
 
     thread = threading.Thread(target=beat, name=f"heartbeat-{model.__name__}-{pk}", daemon=True)
     thread.start()
