@@ -136,3 +136,21 @@ def test_a_source_database_dropped_mid_dump_fails_the_run_without_an_artifact(
     assert not Artifact.objects.filter(run=run).exists()
     assert not BackupRun.objects.filter(status=RunStatus.RUNNING).exists()
     assert not list(Path(r.local_root(pg_plan.destination)).rglob("*.zst*"))
+
+
+def test_a_restore_tests_own_server_is_marked_throwaway_and_runs_without_durability_or_wal() -> None:
+    import psycopg2
+
+    from backups import sandbox
+
+    with sandbox.postgresql() as params:
+        assert params.extra["throwaway"] is True
+        conn = psycopg2.connect(
+            host=params.host, port=params.port, user=params.username, password=params.password, dbname="postgres"
+        )
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT current_setting('wal_level'), current_setting('fsync')")
+                assert cur.fetchone() == ("minimal", "off")
+        finally:
+            conn.close()
