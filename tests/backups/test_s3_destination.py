@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -139,3 +140,54 @@ def test_cancel_stops_the_dump_and_aborts_the_multipart_upload(
     assert s3_client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
     assert _keys(s3_client, bucket) == []
     assert not Artifact.objects.exists()
+
+
+class _Recorded:
+    """A PartWriter whose parts take a while to arrive and whose third part fails when `fail` is set."""
+
+    def __init__(self, fail: bool = False) -> None:
+        import threading
+
+        from backups.destinations import PartWriter
+
+        class Slow(PartWriter):
+            part_size = 4
+
+            def _send(inner, data: bytes) -> None:  # noqa: N805 - the writer under test
+                with self.lock:
+                    self.on_the_way += 1
+                    self.most = max(self.most, self.on_the_way)
+                time.sleep(0.05)
+                with self.lock:
+                    self.on_the_way -= 1
+                if fail and len(self.parts) == 2:
+                    raise OSError("the store refused part 3")
+                self.parts.append(data)
+
+        self.lock = threading.Lock()
+        self.on_the_way = self.most = 0
+        self.parts: list[bytes] = []
+        self.writer = Slow()
+
+
+def test_parts_are_sent_on_a_sender_thread_in_order_one_at_a_time() -> None:
+    recorded = _Recorded()
+    started = time.perf_counter()
+    for i in range(6):
+        recorded.writer.write(b"p%d\x00\xff" % i)  # one part each (4 bytes or more)
+    queued = time.perf_counter() - started
+    recorded.writer.finish()
+    recorded.writer.close()
+    assert recorded.parts == [b"p%d\x00\xff" % i for i in range(6)]
+    assert recorded.most == 1
+    assert queued < 6 * 0.05  # the writer did not wait for every part it sent
+
+
+def test_a_part_that_fails_stops_the_writer_at_its_next_write() -> None:
+    recorded = _Recorded(fail=True)
+    with pytest.raises(OSError, match="part 3"):
+        for i in range(10):
+            recorded.writer.write(b"p%d\x00\xff" % i)
+        recorded.writer.finish()
+    recorded.writer.close()
+    assert recorded.parts == [b"p0\x00\xff", b"p1\x00\xff"]
