@@ -7,12 +7,17 @@
 #                              pid files in run/, the services' logs in log/ (./var)
 #   DBDECK_PYTHON              the interpreter (.venv/bin/python)
 #   DBDECK_LOG_LEVEL           DEBUG, INFO, WARNING or ERROR for the services' logs (INFO)
+#   DBDECK_WEB_WORKERS         gunicorn processes (2 x CPUs + 1)
+#   DBDECK_WEB_THREADS         threads per gunicorn process (1: a page waits in the kernel's queue, not
+#                              for the GIL; raise it for many long downloads at once)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${DBDECK_PYTHON:-.venv/bin/python}"
 HOST="${DBDECK_HOST:-127.0.0.1}"
 PORT="${DBDECK_PORT:-8000}"
 LEVEL="${DBDECK_LOG_LEVEL:-INFO}"
+WORKERS="${DBDECK_WEB_WORKERS:-$(($(nproc) * 2 + 1))}"
+THREADS="${DBDECK_WEB_THREADS:-1}"
 export DBDECK_VAR_DIR="${DBDECK_VAR_DIR:-$PWD/var}"
 RUN="$DBDECK_VAR_DIR/run"
 LOG="$DBDECK_VAR_DIR/log"
@@ -58,7 +63,7 @@ start worker "$PY" -m celery -A config worker -Q celery,backups,monitoring --log
 start console "$PY" -m celery -A config worker -Q console --pool threads --concurrency 16 --loglevel="$LEVEL" \
   --without-gossip --without-mingle --hostname "console@%h" --pidfile="$RUN/console.pid"
 start beat "$PY" -m celery -A config beat --loglevel="$LEVEL" --pidfile="$RUN/beat.pid"
-start web "$PY" -m gunicorn config.wsgi:application --bind "$HOST:$PORT" --workers 2 --threads 4 --timeout 120 \
+start web "$PY" -m gunicorn config.wsgi:application --bind "$HOST:$PORT" --workers "$WORKERS" --threads "$THREADS" --timeout 120 \
   --graceful-timeout 10 --pid "$RUN/web.pid" --no-control-socket --log-level "${LEVEL,,}" --access-logfile -
 echo "dbdeck: http://$HOST:$PORT/  (Ctrl-C stops the web server, worker and beat; their logs: $LOG/)"
 
