@@ -207,8 +207,8 @@ class PartWriter:
     """Gathers writes into parts of `part_size` and sends each as it fills, on one sender thread.
 
     One part is on its way while the next fills (the dump does not wait for the network or the store),
-    and a part is sent only after the one before it arrived: parts keep their order, at most two are in
-    memory, and a failed part stops the writer at the next write.
+    and a part is joined and sent only after the one before it arrived: parts keep their order, at most
+    two parts' worth is in memory, and a failed part stops the writer at the next write.
     """
 
     part_size = S3_PART
@@ -227,9 +227,9 @@ class PartWriter:
             self._flush()
 
     def _flush(self) -> None:
+        self._arrived()  # first: the part on its way, the one filled and its joined copy would be three in memory
         body = b"".join(self.pending)
         self.pending, self.size = [], 0
-        self._arrived()
         if self._sender is None:
             self._sender = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="part-sender")
         self._on_the_way = self._sender.submit(self._send, body)
