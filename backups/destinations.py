@@ -9,7 +9,6 @@ resumable uploads and staged blocks.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import shutil
 from collections.abc import Callable, Iterator
@@ -155,15 +154,12 @@ class S3Store(PrefixStore):
             yield out
             out.complete()
         except (bx.BotoCoreError, bx.ClientError) as exc:
-            out.close()
             abort_upload(self.client, upload)
             raise StoreError(s3_error(exc, self.bucket)) from None
         except BaseException:
-            out.close()
             abort_upload(self.client, upload)
             raise
         finally:
-            out.close()
             self.on_upload("end", upload)
 
     @contextlib.contextmanager
@@ -204,12 +200,7 @@ class S3Store(PrefixStore):
 
 
 class PartWriter:
-    """Gathers writes into parts of `part_size` and sends each as it fills, on one sender thread.
-
-    One part is on its way while the next fills (the dump does not wait for the network or the store),
-    and a part is joined and sent only after the one before it arrived: parts keep their order, at most
-    two parts' worth is in memory, and a failed part stops the writer at the next write.
-    """
+    """Gathers writes into parts of `part_size` and sends each as it fills: one part in memory at a time."""
 
     part_size = S3_PART
 
@@ -217,8 +208,6 @@ class PartWriter:
         self.pending: list[bytes] = []
         self.size = 0
         self.sent = 0
-        self._sender: concurrent.futures.ThreadPoolExecutor | None = None
-        self._on_the_way: concurrent.futures.Future[None] | None = None
 
     def write(self, data: bytes) -> None:
         self.pending.append(bytes(data))
@@ -227,33 +216,15 @@ class PartWriter:
             self._flush()
 
     def _flush(self) -> None:
-        self._arrived()  # first: the part on its way, the one filled and its joined copy would be three in memory
         body = b"".join(self.pending)
         self.pending, self.size = [], 0
-        if self._sender is None:
-            self._sender = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="part-sender")
-        self._on_the_way = self._sender.submit(self._send, body)
+        self._send(body)
         self.sent += 1
 
-    def _arrived(self) -> None:
-        """Wait for the part on its way; its error is raised here, in the writer's thread."""
-        on_the_way, self._on_the_way = self._on_the_way, None
-        if on_the_way is not None:
-            on_the_way.result()
-
     def finish(self) -> None:
-        """Send the last part (an empty file is one empty part) and wait until every part arrived."""
+        """Send the last part (an empty file is one empty part)."""
         if self.pending or not self.sent:
             self._flush()
-        self._arrived()
-
-    def close(self) -> None:
-        """Stop the sender thread; a part still on its way is waited for (an abort must come after it)."""
-        with contextlib.suppress(Exception):
-            self._arrived()
-        if self._sender is not None:
-            self._sender.shutdown(wait=True)
-            self._sender = None
 
     def _send(self, data: bytes) -> None:
         raise NotImplementedError
