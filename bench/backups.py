@@ -107,7 +107,8 @@ def _load(server: Any, dbname: str) -> None:
 
 def _bare_dump(server: Any, dbname: str, s3: Any = None) -> float:
     """`pg_dump -Fc -Z0 | zstd -3` to /dev/null, or with `s3` (client, bucket) into moto through boto3's
-    `upload_fileobj` in 8 MB parts, one part uploading while the next is read (like dbdeck's writer)."""
+    `upload_fileobj` in 8 MB parts, one upload at a time (s3transfer reads the next part meanwhile;
+    dbdeck's writer sends each part as it fills, so this reference is, if anything, kinder to itself)."""
     env = {**os.environ, "PGPASSWORD": server.password}
     started = time.perf_counter()
     dump = subprocess.Popen(
@@ -126,18 +127,16 @@ def _bare_dump(server: Any, dbname: str, s3: Any = None) -> float:
         stdout=subprocess.PIPE,
         env=env,
     )
-    if s3 is None:
-        with open(os.devnull, "wb") as null:
-            zstd = subprocess.run(["zstd", "-3", "-q", "-c"], stdin=dump.stdout, stdout=null, check=True)
-    else:
-        from boto3.s3.transfer import TransferConfig
+    with open(os.devnull, "wb") as null:
+        out = null if s3 is None else subprocess.PIPE
+        zstd = subprocess.Popen(["zstd", "-3", "-q", "-c"], stdin=dump.stdout, stdout=out)
+        if s3 is not None:
+            from boto3.s3.transfer import TransferConfig
 
-        client, bucket = s3
-        zstd_proc = subprocess.Popen(["zstd", "-3", "-q", "-c"], stdin=dump.stdout, stdout=subprocess.PIPE)
-        config = TransferConfig(multipart_threshold=8 << 20, multipart_chunksize=8 << 20, max_concurrency=1)
-        client.upload_fileobj(zstd_proc.stdout, bucket, "bare/dump.pgcustom.zst", Config=config)
-        zstd_proc.wait()
-        zstd = zstd_proc
+            client, bucket = s3
+            config = TransferConfig(multipart_threshold=8 << 20, multipart_chunksize=8 << 20, max_concurrency=1)
+            client.upload_fileobj(zstd.stdout, bucket, "bare/dump.pgcustom.zst", Config=config)
+        zstd.wait()
     assert dump.stdout is not None
     dump.stdout.close()
     if dump.wait() != 0 or zstd.returncode != 0:
