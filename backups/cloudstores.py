@@ -177,10 +177,10 @@ class _BlockWriter(PartWriter):
         self.blob, self.translated = blob, translated
         self.blocks: list[str] = []
 
-    def _send(self, data: bytes) -> None:
-        # Block ids must all have the same length within a blob.
+    def _send(self, data: bytearray) -> None:
+        # Block ids must all have the same length within a blob; the SDK takes bytes (not a bytearray).
         block_id = base64.b64encode(f"dbdeck-{len(self.blocks):08d}".encode()).decode()
-        self.translated(self.blob.stage_block, block_id, data, length=len(data))
+        self.translated(self.blob.stage_block, block_id, bytes(data), length=len(data))
         self.blocks.append(block_id)
 
     def commit(self) -> None:
