@@ -141,9 +141,12 @@ class AzureStore(PrefixStore):
     @contextlib.contextmanager
     def writer(self, name: str) -> Iterator[Writer]:
         out = _BlockWriter(self._blob(name), self.adapter.translated)
-        with _as_store_errors():
-            yield out
-            out.commit()
+        try:
+            with _as_store_errors():
+                yield out
+                out.commit()
+        finally:
+            out.close()  # staged blocks nobody commits are dropped by the service
 
     @contextlib.contextmanager
     def reader(self, name: str) -> Iterator[BinaryIO]:

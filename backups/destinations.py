@@ -9,6 +9,7 @@ resumable uploads and staged blocks.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import shutil
 from collections.abc import Callable, Iterator
@@ -154,12 +155,15 @@ class S3Store(PrefixStore):
             yield out
             out.complete()
         except (bx.BotoCoreError, bx.ClientError) as exc:
+            out.close()
             abort_upload(self.client, upload)
             raise StoreError(s3_error(exc, self.bucket)) from None
         except BaseException:
+            out.close()
             abort_upload(self.client, upload)
             raise
         finally:
+            out.close()
             self.on_upload("end", upload)
 
     @contextlib.contextmanager
@@ -200,9 +204,11 @@ class S3Store(PrefixStore):
 
 
 class PartWriter:
-    """Gathers writes into parts of `part_size` and sends each as it fills: one part in memory at a time.
+    """Gathers writes into parts of `part_size` and sends each as it fills, on one sender thread.
 
-    The part grows in one bytearray that is sent as it is (no joined copy of the part beside it).
+    A part grows in one bytearray that is sent as it is. One part is on its way while the next fills (the
+    dump does not wait for the store), and a full part waits for the one before it to arrive: parts keep
+    their order, at most two are in memory, and a failed part stops the writer at its next full part.
     """
 
     part_size = S3_PART
@@ -210,6 +216,8 @@ class PartWriter:
     def __init__(self) -> None:
         self.buffer = bytearray()
         self.sent = 0
+        self._sender: concurrent.futures.ThreadPoolExecutor | None = None
+        self._on_the_way: concurrent.futures.Future[None] | None = None
 
     def write(self, data: bytes) -> None:
         self.buffer += data
@@ -217,14 +225,32 @@ class PartWriter:
             self._flush()
 
     def _flush(self) -> None:
+        self._arrived()
         body, self.buffer = self.buffer, bytearray()
-        self._send(body)
+        if self._sender is None:
+            self._sender = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="part-sender")
+        self._on_the_way = self._sender.submit(self._send, body)
         self.sent += 1
 
+    def _arrived(self) -> None:
+        """Wait for the part on its way; its error is raised here, in the writer's thread."""
+        on_the_way, self._on_the_way = self._on_the_way, None
+        if on_the_way is not None:
+            on_the_way.result()
+
     def finish(self) -> None:
-        """Send the last part (an empty file is one empty part)."""
+        """Send the last part (an empty file is one empty part) and wait until every part arrived."""
         if self.buffer or not self.sent:
             self._flush()
+        self._arrived()
+
+    def close(self) -> None:
+        """Stop the sender thread; a part still on its way is waited for (an abort must come after it)."""
+        with contextlib.suppress(Exception):
+            self._arrived()
+        if self._sender is not None:
+            self._sender.shutdown(wait=True)
+            self._sender = None
 
     def _send(self, data: bytearray) -> None:
         raise NotImplementedError

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -139,3 +140,54 @@ def test_cancel_stops_the_dump_and_aborts_the_multipart_upload(
     assert s3_client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
     assert _keys(s3_client, bucket) == []
     assert not Artifact.objects.exists()
+
+
+class _Recorded:
+    """A PartWriter whose parts wait for a signal before they arrive; its third part fails when `fail` is set."""
+
+    def __init__(self, fail: bool = False) -> None:
+        from backups.destinations import PartWriter
+
+        class Slow(PartWriter):
+            part_size = 4
+
+            def _send(inner, data: bytearray) -> None:  # noqa: N805 - the writer under test
+                self.waited.append(self.released.wait(5))  # True when the writer went on meanwhile
+                with self.lock:
+                    self.on_the_way += 1
+                    self.most = max(self.most, self.on_the_way)
+                with self.lock:
+                    self.on_the_way -= 1
+                if fail and len(self.parts) == 2:
+                    raise OSError("the store refused part 3")
+                self.parts.append(bytes(data))
+
+        self.lock = threading.Lock()
+        self.released = threading.Event()
+        self.waited: list[bool] = []
+        self.on_the_way = self.most = 0
+        self.parts: list[bytes] = []
+        self.writer = Slow()
+
+
+def test_parts_are_sent_on_a_sender_thread_in_order_one_at_a_time() -> None:
+    recorded = _Recorded()
+    recorded.writer.write(b"p0\x00\xff")  # a whole part: it goes out, and write returns while it is on its way
+    recorded.released.set()
+    for i in range(1, 6):
+        recorded.writer.write(b"p%d\x00\xff" % i)  # one part each (4 bytes or more)
+    recorded.writer.finish()
+    recorded.writer.close()
+    assert recorded.waited[0] is True  # the first part was still on its way when write returned
+    assert recorded.parts == [b"p%d\x00\xff" % i for i in range(6)]
+    assert recorded.most == 1
+
+
+def test_a_part_that_fails_stops_the_writer_at_its_next_full_part() -> None:
+    recorded = _Recorded(fail=True)
+    recorded.released.set()
+    with pytest.raises(OSError, match="part 3"):
+        for i in range(10):
+            recorded.writer.write(b"p%d\x00\xff" % i)
+    recorded.writer.close()
+    assert recorded.parts == [b"p0\x00\xff", b"p1\x00\xff"]  # nothing after the failed part was sent
