@@ -1,11 +1,12 @@
 """Backup stores on Google Cloud Storage and Azure Blob Storage, through a saved connection of that engine.
 
-Both write each artifact file whole or not at all, with one part in memory at a time:
+Both write each artifact file whole or not at all, with at most two parts in memory:
 
 - Cloud Storage: a resumable upload in 8 MiB chunks (retried by the library); the object exists
   only once the last chunk is sent, and on any error the upload session is cancelled.
-- Azure: 8 MiB blocks staged one at a time and committed as a block list at the end; on any error
-  nothing is committed, so no blob appears (Azure drops uncommitted blocks after a week).
+- Azure: 8 MiB blocks staged one at a time (on the part writer's sender thread) and committed as a
+  block list at the end; on any error nothing is committed, so no blob appears (Azure drops
+  uncommitted blocks after a week).
 
 The connection's adapter translates driver errors into the same words the object pages show;
 here they become StoreError. Credentials stay the connection's: the adapter reads them at use.

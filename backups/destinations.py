@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-S3_PART = 8 << 20  # multipart part size: memory per upload stays at about one part
+S3_PART = 8 << 20  # multipart part size: memory per upload stays at about two parts (one filling, one on its way)
 
 
 class StoreError(RuntimeError):
