@@ -12,12 +12,14 @@ import logging
 import re
 import time
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from azure.core import exceptions as ax
-from azure.core.credentials import AzureNamedKeyCredential, AzureSasCredential
-from azure.storage.blob import BlobServiceClient
+if TYPE_CHECKING:
+    from azure.core import exceptions as ax
+
+# azure-storage-blob is imported where an Azure connection is used, not when the engine list loads
+# (about 30 MB in every web, console and backup process that never touches Azure).
 
 from connections.engines.azure.introspection import AzureIntrospection
 from connections.engines.base import (
@@ -127,6 +129,8 @@ class AzureAdapter(Adapter):
         return key
 
     def _credential(self) -> Any:
+        from azure.core.credentials import AzureNamedKeyCredential, AzureSasCredential
+
         p = self.params
         if not self.sas:
             return AzureNamedKeyCredential(p.username, self.account_key())
@@ -138,6 +142,8 @@ class AzureAdapter(Adapter):
 
     def service(self) -> Any:
         if self._service is None:
+            from azure.storage.blob import BlobServiceClient
+
             p = self.params
             refuse_nul(p.host, p.username, p.password, p.database)
             self._service = BlobServiceClient(
@@ -164,6 +170,8 @@ class AzureAdapter(Adapter):
         return self.translated(fn, *args, **kwargs)
 
     def translated(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from azure.core import exceptions as ax
+
         try:
             return fn(*args, **kwargs)
         except (ax.ServiceRequestTimeoutError, ax.ServiceResponseTimeoutError):

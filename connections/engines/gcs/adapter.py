@@ -10,18 +10,16 @@ from __future__ import annotations
 import json
 import time
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
-from google.api_core import exceptions as gx
-from google.api_core.client_options import ClientOptions
-from google.auth import exceptions as auth_errors
-from google.auth.credentials import AnonymousCredentials
-from google.auth.transport.requests import AuthorizedSession
-from google.cloud import storage
-from google.cloud.storage import exceptions as storage_errors
-from google.oauth2 import service_account
+
+if TYPE_CHECKING:
+    from google.oauth2 import service_account
+
+# google-cloud-storage is imported where a GCS connection is used, not when the engine list loads
+# (about 35 MB in every web, console and backup process that never touches Cloud Storage).
 
 from connections.engines.base import (
     Adapter,
@@ -114,6 +112,9 @@ class GCSAdapter(Adapter):
                 "file as Google Cloud downloads it.",
                 "config",
             )
+        from google.auth import exceptions as auth_errors
+        from google.oauth2 import service_account
+
         token_uri = info["token_uri"]
         # The key chooses where dbdeck asks for tokens: only Google's, or the host the policy approved.
         if token_uri not in GOOGLE_TOKEN_URIS and urlsplit(token_uri).hostname != self.params.host:
@@ -136,6 +137,11 @@ class GCSAdapter(Adapter):
 
     def client(self) -> Any:
         if self._client is None:
+            from google.api_core.client_options import ClientOptions
+            from google.auth.credentials import AnonymousCredentials
+            from google.auth.transport.requests import AuthorizedSession
+            from google.cloud import storage
+
             p = self.params
             refuse_nul(p.host, p.database, str(p.extra.get("project") or ""))
             if self.anonymous:
@@ -161,6 +167,10 @@ class GCSAdapter(Adapter):
         return self.translated(fn, *args, **kwargs)
 
     def translated(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from google.api_core import exceptions as gx
+        from google.auth import exceptions as auth_errors
+        from google.cloud.storage import exceptions as storage_errors
+
         try:
             return fn(*args, **kwargs)
         except gx.GoogleAPICallError as exc:

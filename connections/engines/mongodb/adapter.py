@@ -6,11 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
-from typing import Any
-
-from bson.errors import BSONError
-from pymongo import MongoClient
-from pymongo import errors as mx
+from typing import TYPE_CHECKING, Any
 
 from connections.engines.base import (
     VALUE_ERRORS,
@@ -30,6 +26,11 @@ from connections.engines.browse import TableBrowsing
 from connections.engines.capabilities import Backup, Console, Explain, IndexTools, Monitor
 from connections.engines.mongodb.introspection import MongoDBIntrospection
 from connections.engines.partitions import Partitioning
+
+if TYPE_CHECKING:
+    from pymongo import MongoClient
+
+# pymongo is imported where a MongoDB connection is used, not when the engine list loads.
 
 
 class MongoDBAdapter(Adapter):
@@ -63,6 +64,8 @@ class MongoDBAdapter(Adapter):
 
     def _mongo(self) -> MongoClient:
         if self._client is None:
+            from pymongo import MongoClient
+
             p = self.params
             refuse_nul(p.username, p.password, p.database)
             kwargs: dict[str, Any] = {
@@ -96,6 +99,9 @@ class MongoDBAdapter(Adapter):
     @contextmanager
     def driver_errors(self) -> Iterator[None]:
         """Driver errors, and values bson refuses before sending them, as EngineError."""
+        from bson.errors import BSONError
+        from pymongo import errors as mx
+
         try:
             yield
         except mx.PyMongoError as exc:
@@ -109,6 +115,8 @@ class MongoDBAdapter(Adapter):
             return fn(*args, **kwargs)
 
     def _error(self, exc: Exception) -> EngineError:
+        from pymongo import errors as mx
+
         if isinstance(exc, mx.OperationFailure):
             message = first_line((exc.details or {}).get("errmsg") or exc)
             if exc.code == 18:

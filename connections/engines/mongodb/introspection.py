@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pymongo import errors as mx
-
 from connections.engines.base import EngineError, refuse_nul
 from connections.engines.browse import Column, Index, Listing, Namespace, ObjectInfo, TableInfo
 from connections.engines.partitions import MAX_PARTITIONS, Partitioning
@@ -33,6 +31,8 @@ class MongoDBIntrospection:
         return [Namespace(name=n) for n in names]
 
     def objects(self, ns: str) -> Listing:
+        from pymongo import errors as mx
+
         refuse_nul(ns)
         db = self.adapter._mongo()[ns]
         names = sorted(self.adapter._call(db.list_collection_names))[:MAX_COLLECTIONS]
@@ -76,6 +76,8 @@ class MongoDBPartitioning(Partitioning):
     """The shard key and chunk ranges, where the server reports sharding in its config database."""
 
     def partitions(self, ns: str, obj: str) -> PartitionInfo:
+        from pymongo import errors as mx
+
         coll = self.adapter._collection(ns, obj)
         config = self.adapter._mongo()["config"]
         try:

@@ -6,12 +6,7 @@ import re
 import time
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
-
-import redis
-from redis import exceptions as rx
-from redis.backoff import NoBackoff
-from redis.retry import Retry
+from typing import TYPE_CHECKING, Any
 
 from connections.engines.base import (
     Adapter,
@@ -26,6 +21,11 @@ from connections.engines.base import (
 from connections.engines.browse import KeyBrowsing
 from connections.engines.capabilities import Backup, Console, Monitor
 from connections.engines.redis.introspection import RedisIntrospection
+
+if TYPE_CHECKING:
+    import redis
+
+# redis-py is imported where a Redis connection is used, not when the engine list loads.
 
 
 class RedisAdapter(Adapter):
@@ -63,6 +63,10 @@ class RedisAdapter(Adapter):
         if db is None:
             db = int(p.database or 0)
         if db not in self._clients:
+            import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+
             tls = p.tls_mode in ("require", "verify-full")
             self._clients[db] = redis.Redis(
                 host=p.address or p.host,
@@ -81,6 +85,8 @@ class RedisAdapter(Adapter):
         return self._clients[db]
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from redis import exceptions as rx
+
         try:
             return fn(*args, **kwargs)
         except rx.AuthenticationError:
@@ -110,6 +116,8 @@ class RedisAdapter(Adapter):
             raise read_only_refusal()
 
     def close(self) -> None:
+        from redis import exceptions as rx
+
         for client in self._clients.values():
             try:
                 client.close()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import redis
-
 from connections.engines.browse import Listing, Namespace, ObjectInfo
 from connections.engines.redis.keynames import escape_key, glob_escape, scan_position, unescape_key
 
 if TYPE_CHECKING:
+    import redis
+
     from connections.engines.redis.adapter import RedisAdapter
 
 SCAN_COUNT = 1000

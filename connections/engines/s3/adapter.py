@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import time
 from functools import cached_property
-from typing import Any
-
-import boto3
-from botocore import exceptions as bx
-from botocore.config import Config
+from typing import TYPE_CHECKING, Any
 
 from connections.engines.base import (
     Adapter,
@@ -25,6 +21,11 @@ from connections.engines.base import (
 from connections.engines.browse import ObjectBrowsing
 from connections.engines.capabilities import Backup
 from connections.engines.s3.introspection import S3Introspection
+
+if TYPE_CHECKING:
+    from botocore import exceptions as bx
+
+# boto3 is imported where an S3 connection is used, not when the engine list loads.
 
 AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidClientTokenId", "AuthFailure"}
 MISSING_CODES = {"NoSuchBucket", "NoSuchKey", "404", "NotFound"}
@@ -70,6 +71,9 @@ class S3Adapter(Adapter):
 
     def _client(self) -> Any:
         if self._s3 is None:
+            import boto3
+            from botocore.config import Config
+
             p = self.params
             refuse_nul(p.username, p.password, p.database)
             config = Config(
@@ -91,6 +95,8 @@ class S3Adapter(Adapter):
         return self._s3
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from botocore import exceptions as bx
+
         try:
             return fn(*args, **kwargs)
         except bx.ClientError as exc:
