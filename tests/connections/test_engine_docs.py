@@ -53,3 +53,30 @@ def test_no_module_under_connections_engines_passes_500_lines() -> None:
     assert len(modules) > 20
     long = {str(p.relative_to(ROOT)): n for p in modules if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert long == {}
+
+
+LAZY_DRIVERS = ("google.cloud.storage", "azure.storage.blob", "pymongo", "redis", "boto3", "botocore")
+
+LOADED_AFTER_SETUP = """
+import sys
+import django
+django.setup()
+from connections.engines import ENGINES, adapter_class
+from connections.forms import ConnectionForm  # builds its fields from every adapter
+for engine in ENGINES:
+    adapter_class(engine).form_fields
+print(" ".join(m for m in sys.argv[1:] if m in sys.modules))
+"""
+
+
+def test_loading_every_adapter_imports_no_heavy_driver(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DBDECK_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED_AFTER_SETUP, *LAZY_DRIVERS], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == ""  # each is imported where a connection of its engine is used
