@@ -31,7 +31,7 @@ SAMPLES = int(os.environ.get("DBDECK_BENCH_SAMPLES", "7"))
 SIZE_MB = int(os.environ.get("DBDECK_BENCH_BACKUP_MB", "1024"))
 
 ONE_RUN = """
-import json, os, resource, sys, time
+import json, sys, time
 import django; django.setup()
 from backups import runner
 from backups.models import BackupPlan, BackupRun
