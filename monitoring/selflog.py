@@ -98,6 +98,12 @@ def drain(connection_id: int) -> list[QueryStat]:
     ]
 
 
+def discard() -> None:
+    """Forget the timings not written yet (each test starts from none)."""
+    with _lock:
+        _pending.clear()
+
+
 def _flush_at_exit() -> None:
     if _pending:
         with contextlib.suppress(Exception):  # the database may already be gone; timings are best effort

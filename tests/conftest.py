@@ -41,6 +41,18 @@ def closed_port() -> int:
 
 
 @pytest.fixture(autouse=True)
+def _no_leftover_self_timings() -> None:
+    """dbdeck's own statement timings wait in a per-process buffer until flushed; a test starts with none.
+
+    Primary keys repeat after each test's rollback, so a timing left by the test before would be counted
+    for this test's connection of the same pk.
+    """
+    from monitoring import selflog
+
+    selflog.discard()
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(settings: Any) -> None:
     """Tasks run in the test process, so their effects are visible to the test that queued them."""
     from config.celery import app
