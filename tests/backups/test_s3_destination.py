@@ -152,10 +152,11 @@ class _Recorded:
             part_size = 4
 
             def _send(inner, data: bytearray) -> None:  # noqa: N805 - the writer under test
-                self.waited.append(self.released.wait(5))  # True when the writer went on meanwhile
                 with self.lock:
                     self.on_the_way += 1
                     self.most = max(self.most, self.on_the_way)
+                # Still on its way until released: a part sent beside it would count two.
+                self.waited.append(self.released.wait(5))  # True when the writer went on meanwhile
                 with self.lock:
                     self.on_the_way -= 1
                 if fail and len(self.parts) == 2:
@@ -173,11 +174,14 @@ class _Recorded:
 def test_parts_are_sent_on_a_sender_thread_in_order_one_at_a_time() -> None:
     recorded = _Recorded()
     recorded.writer.write(b"p0\x00\xff")  # a whole part: it goes out, and write returns while it is on its way
-    recorded.released.set()
+    # Released a little later, so the next full part finds it still on its way (and must wait for it).
+    release = threading.Timer(0.2, recorded.released.set)
+    release.start()
     for i in range(1, 6):
         recorded.writer.write(b"p%d\x00\xff" % i)  # one part each (4 bytes or more)
     recorded.writer.finish()
     recorded.writer.close()
+    release.join()
     assert recorded.waited[0] is True  # the first part was still on its way when write returned
     assert recorded.parts == [b"p%d\x00\xff" % i for i in range(6)]
     assert recorded.most == 1
