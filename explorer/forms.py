@@ -8,6 +8,7 @@ view only ever sees values of the right kind.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,7 +48,19 @@ def refused_as_form_error() -> Iterator[None]:
         raise ValidationError(exc.message) from None
 
 
-class Text(forms.Field):
+class Parameter(forms.Field):
+    """A query or form parameter, read and never rendered: a form's copy of it is shallow.
+
+    Django deep-copies every field (widget, validators, messages) for every form it builds; a grid
+    form of fifteen such fields spent a quarter of a millisecond per page on it. Nothing mutates
+    a parameter's attributes in place (a form that changes one assigns a new value).
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return copy.copy(self)
+
+
+class Text(Parameter):
     """Text exactly as sent: not stripped, NUL passed on (the database decides), at most `max_length` characters.
 
     An absent parameter cleans to `absent` ("" unless asked), so a view can tell "not given" from "empty".
@@ -69,7 +82,7 @@ class Text(forms.Field):
             raise ValidationError(f"The {self.label} is longer than {self.max_length:,} characters.", code="max_length")
 
 
-class TextList(forms.Field):
+class TextList(Parameter):
     """A repeated parameter (`?col=a&col=b`): each value as sent, at most `max_items` of them."""
 
     widget = forms.MultipleHiddenInput
@@ -150,8 +163,9 @@ class GridForm(ExplorerForm):
     def __init__(self, *args: Any, need_object: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if need_object:
-            self.fields["obj"].required = True
-            self.fields["obj"].error_messages["required"] = "Choose a table or collection first."
+            obj = self.fields["obj"]
+            obj.required = True
+            obj.error_messages = {**obj.error_messages, "required": "Choose a table or collection first."}
 
     def _token(self, name: str) -> str:
         token: str = self.cleaned_data[name]

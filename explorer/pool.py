@@ -3,6 +3,12 @@
 Keyed by connection, its last change and read-only-ness, so a viewer never gets an
 editor's session and a changed credential never reuses an old one. An adapter goes
 back only after a request that raised nothing; idle ones close after IDLE_SECONDS.
+
+An adapter back within the last CHECK_AFTER_SECONDS goes out again without a health check
+(a round trip to the server or more per page otherwise), as PgBouncer's server_check_delay
+does; a server that dropped the session in that window fails that page's statement, the
+adapter is closed and the next page opens a new session (PostgreSQL's page reads reconnect
+and retry once by themselves).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 from connections.models import Connection
 
 IDLE_SECONDS = 60.0
+CHECK_AFTER_SECONDS = 10.0
 MAX_IDLE_PER_KEY = 4
 
 _lock = threading.Lock()
@@ -44,13 +51,14 @@ def checkout(connection: Connection, read_only: bool) -> Iterator[Any]:
     key = _key(connection, read_only)
     now = time.monotonic()
     adapter = None
+    returned = now
     with _lock:
         stale = _reap(now)
         if _idle.get(key):
-            adapter = _idle[key].pop()[1]
+            returned, adapter = _idle[key].pop()
     for old in stale:
         old.close()
-    if adapter is not None and not adapter.healthy():
+    if adapter is not None and now - returned >= CHECK_AFTER_SECONDS and not adapter.healthy():
         adapter.close()
         adapter = None
     if adapter is None:

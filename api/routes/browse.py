@@ -130,7 +130,7 @@ def rows(request: HttpRequest, pk: ID, query: Query[GridQuery]) -> dict[str, Any
             for name in page.columns
         ],
         "rows": [[cell(v) for v in row] for row in page.rows],
-        "keys": [cursor.encode(key) if key else "" for key in page.keys],
+        "keys": cursor.encode_keys(page.keys),
         "next_cursor": page.next_cursor,
         "prev_cursor": page.prev_cursor,
         "notice": page.notice,

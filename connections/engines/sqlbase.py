@@ -96,7 +96,7 @@ class SqlAdapter(Adapter):
 
     def healthy(self) -> bool:
         try:
-            self._execute("SELECT 1")
+            self._read("SELECT 1")
             self._rollback()
             return True
         except EngineError:
@@ -118,6 +118,11 @@ class SqlAdapter(Adapter):
     def _stream(self, sql: str, args: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         """Rows from a server-side cursor, a batch at a time."""
         raise NotImplementedError
+
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """A statement that only reads: like `_execute`, but an engine may run it outside a transaction
+        (one round trip instead of BEGIN, the statement and ROLLBACK) when none is open."""
+        return self._execute(sql, args)
 
 
 class SqlIntrospection:

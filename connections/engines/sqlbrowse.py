@@ -49,6 +49,9 @@ class SqlBrowsing(TableBrowsing):
     def _execute(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.adapter._execute(sql, args)
 
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.adapter._read(sql, args)
+
     # ---- hooks each SQL engine's browsing may override ----------------------------------
     def _cell(self, column: Column, cap: int) -> tuple[str, str | None]:
         """(value expression cut to `cap`, full-length expression or None) for a page column."""
@@ -143,7 +146,7 @@ class SqlBrowsing(TableBrowsing):
         )
         rows: list[tuple[Any, ...]] = []
         for sql, args in statements:  # a second range runs only when the first runs out
-            rows.extend(self._execute(sql, args))
+            rows.extend(self._read(sql, args))
             if len(rows) > request.limit:
                 break
         more = len(rows) > request.limit
@@ -195,7 +198,7 @@ class SqlBrowsing(TableBrowsing):
             order = self._order(info, request)  # validates the column
             sql += f" ORDER BY {order[0].sql} {'DESC' if request.descending else 'ASC'}"
         sql += f" LIMIT {int(request.limit) + 1} OFFSET {offset}"
-        rows = self._execute(sql, args)
+        rows = self._read(sql, args)
         more = len(rows) > request.limit
         rows = rows[: request.limit]
         return Page(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from html import escape
 from typing import Any
 
@@ -56,27 +58,51 @@ def get_item(mapping: Any, key: Any) -> Any:
         return None
 
 
+def _cell_html(value: Any) -> str:
+    c = cell(value)
+    if c.cut:
+        size = c.length if isinstance(c.length, int) else "?"
+        return (
+            f'<td class="{c.css}" title="cut: {size} bytes in full">{escape(c.text)}'
+            '<span class="cutmark">…</span></td>'
+        )
+    return f'<td class="{c.css}">{escape(c.text)}</td>'
+
+
+def _text_html(value: str) -> str:
+    if value and value.isprintable():
+        return f'<td class="v-text">{escape(value)}</td>'
+    return _cell_html(value)
+
+
+def _number_html(value: Any) -> str:
+    return f'<td class="v-number">{value}</td>'  # digits, sign, point, exponent, inf, nan: nothing to escape
+
+
+def _datetime_html(value: dt.datetime) -> str:
+    return f'<td class="v-date">{value.isoformat(sep=" ")}</td>'  # digits and -:+. only
+
+
+def _date_html(value: dt.date | dt.time) -> str:
+    return f'<td class="v-date">{value.isoformat()}</td>'
+
+
+# Most cells are text, numbers, dates or NULL: written by exact type, the same markup `cell()` gives them.
+_BY_TYPE: dict[type, Any] = {
+    str: _text_html,
+    int: _number_html,
+    float: _number_html,
+    Decimal: _number_html,
+    dt.datetime: _datetime_html,
+    dt.date: _date_html,
+    dt.time: _date_html,
+    type(None): lambda value: '<td class="v-null">NULL</td>',
+}
+
+
 def _cells_html(values: Any) -> str:
-    out = []
-    for value in values:
-        kind = type(value)
-        # Most cells are printable text or numbers: written directly, without a Cell.
-        if kind is str and value and value.isprintable():
-            out.append(f'<td class="v-text">{escape(value)}</td>')
-            continue
-        if kind is int or kind is float:
-            out.append(f'<td class="v-number">{escape(str(value))}</td>')
-            continue
-        c = cell(value)
-        if c.cut:
-            size = c.length if isinstance(c.length, int) else "?"
-            out.append(
-                f'<td class="{c.css}" title="cut: {size} bytes in full">{escape(c.text)}'
-                '<span class="cutmark">…</span></td>'
-            )
-        else:
-            out.append(f'<td class="{c.css}">{escape(c.text)}</td>')
-    return "".join(out)
+    by_type = _BY_TYPE
+    return "".join((by_type.get(type(value)) or _cell_html)(value) for value in values)
 
 
 def _selected(flag: bool) -> str:

@@ -12,6 +12,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from audit.record import record
+from config.links import reverse_once
 from connections.access import Access
 from connections.engines import cursor
 from connections.engines.browse import FILTER_OPS, KeyBrowsing, ObjectBrowsing, PageRequest, TableBrowsing, TableInfo
@@ -42,13 +43,13 @@ def _grid_context(request: HttpRequest, access: Access, browsing: TableBrowsing,
     page = catalog.page(connection, browsing, ns, obj, preq)
     shown = [c for c in info.columns if not preq.columns or c.name in preq.columns]
     query = request.GET
+    unpaged = params.without_paging(query)
     return {
         "info": info,
         "page": page,
         "preq": preq,
         "rows": [
-            {"cells": row, "key": cursor.encode(key) if key else ""}
-            for row, key in zip(page.rows, page.keys, strict=False)
+            {"cells": row, "key": token} for row, token in zip(page.rows, cursor.encode_keys(page.keys), strict=False)
         ],
         # Ends in "key=": each row appends its token, which is URL-safe base64 by construction.
         "record_base": params.link("explorer:record", connection.pk, ns=ns, obj=obj, key=""),
@@ -59,11 +60,11 @@ def _grid_context(request: HttpRequest, access: Access, browsing: TableBrowsing,
         "page_sizes": PAGE_SIZES,
         "next_url": params.state(query, after=page.next_cursor, before=None) if page.next_cursor else "",
         "prev_url": params.state(query, before=page.prev_cursor, after=None) if page.prev_cursor else "",
-        "first_url": params.without_paging(query) if preq.cursor else "",
+        "first_url": unpaged if preq.cursor else "",
         "sort_urls": _sort_urls(query, info, preq),
-        "count_url": reverse("explorer:count", args=[connection.pk]) + params.without_paging(query),
-        "export_url": reverse("explorer:export", args=[connection.pk]) + params.without_paging(query),
-        "new_url": reverse("explorer:record_new", args=[connection.pk]) + params.without_paging(query),
+        "count_url": reverse_once("explorer:count", connection.pk) + unpaged,
+        "export_url": reverse_once("explorer:export", connection.pk) + unpaged,
+        "new_url": reverse_once("explorer:record_new", connection.pk) + unpaged,
         "can_write": access.can_write and info.editable,
     }
 

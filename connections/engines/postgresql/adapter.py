@@ -28,6 +28,10 @@ from connections.engines.postgresql.introspection import PostgreSQLIntrospection
 from connections.engines.sqlbase import TAG, SqlAdapter
 from connections.engines.sqlkeyset import Dialect
 
+# bytea as bytes, not memoryview, decided once per column by the driver instead of per cell.
+BYTES = psycopg2.extensions.new_type(
+    psycopg2.BINARY.values, "DBDECK_BYTES", lambda value, cur: None if value is None else bytes(psycopg2.BINARY(value, cur))
+)
 SSLMODES = {"disable": "disable", "prefer": "prefer", "require": "require", "verify-full": "verify-full"}
 
 
@@ -78,6 +82,7 @@ class PostgreSQLAdapter(SqlAdapter):
                 self._db = psycopg2.connect(**kwargs)
             except psycopg2.OperationalError as exc:
                 raise self._connect_error(exc, time.monotonic() - started) from None
+            psycopg2.extensions.register_type(BYTES, self._db)
         return self._db
 
     def _connect_error(self, exc: Exception, elapsed: float) -> EngineError:
@@ -143,11 +148,30 @@ class PostgreSQLAdapter(SqlAdapter):
         with self._driver_errors(rollback=True), conn.cursor() as cur:
             cur.execute(TAG + sql, list(args))
             self._rows_affected = cur.rowcount
-            return [tuple(self._value(v) for v in row) for row in cur.fetchall()] if cur.description else []
+            return cur.fetchall() if cur.description else []
 
-    @staticmethod
-    def _value(value: Any) -> Any:
-        return bytes(value) if isinstance(value, memoryview) else value
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Outside a transaction, in autocommit: the statement is the only round trip (psycopg2 would
+        send BEGIN first and reset() a ROLLBACK after). A session the server dropped while it sat in
+        the pool is opened again once: a read is safe to repeat."""
+        conn = self._conn()
+        if conn.autocommit or conn.status != psycopg2.extensions.STATUS_READY:
+            return self._execute(sql, args)  # inside this session's open transaction: read there
+        try:
+            return self._autocommit(conn, sql, args)
+        except EngineError:
+            if not conn.closed:
+                raise
+            self._db = None
+            return self._autocommit(self._conn(), sql, args)
+
+    def _autocommit(self, conn: Any, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        conn.autocommit = True
+        try:
+            return self._execute(sql, args)
+        finally:
+            if not conn.closed:
+                conn.autocommit = False
 
     def _stream(self, sql: str, args: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         conn = self._conn()
@@ -155,4 +179,4 @@ class PostgreSQLAdapter(SqlAdapter):
             cur.itersize = 2000
             cur.execute(TAG + sql, list(args))
             for row in cur:
-                yield tuple(self._value(v) for v in row)
+                yield row

@@ -1,0 +1,180 @@
+"""What a grid page costs the database and the web worker, kept without changing what the page says.
+
+- a pooled session used a moment ago goes out without a health check round trip;
+- a PostgreSQL page read is one statement outside a transaction (no BEGIN, no ROLLBACK), and a
+  session the server ended while it sat in the pool is opened again for the read;
+- the fast writers of row keys and cells give exactly what the general ones give.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import psycopg2
+import psycopg2.extensions
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from connections.engines import cursor, open_adapter
+from connections.engines.browse import Cut
+from connections.models import Connection
+from explorer import pool
+from explorer.forms import GridForm
+from explorer.templatetags.explorer import _cell_html, _cells_html
+from tests.services import Servers
+
+
+@pytest.fixture(autouse=True)
+def empty_pool() -> Any:
+    pool.clear()
+    yield
+    pool.clear()
+
+
+def test_a_session_back_a_moment_ago_goes_out_without_a_health_check(
+    acme_sqlite: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pool.checkout(acme_sqlite, read_only=False) as first:
+        first.check()
+    checks: list[Any] = []
+    monkeypatch.setattr(type(first), "healthy", lambda self: checks.append(self) or True)
+    with pool.checkout(acme_sqlite, read_only=False) as again:
+        assert again is first
+    assert checks == []
+    monkeypatch.setattr(pool, "CHECK_AFTER_SECONDS", 0.0)
+    with pool.checkout(acme_sqlite, read_only=False) as later:
+        assert later is first
+    assert checks == [first]
+
+
+def test_a_session_that_fails_its_health_check_is_replaced(
+    acme_sqlite: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pool.checkout(acme_sqlite, read_only=False) as first:
+        first.check()
+    monkeypatch.setattr(pool, "CHECK_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(type(first), "healthy", lambda self: self is not first)
+    with pool.checkout(acme_sqlite, read_only=False) as second:
+        assert second is not first and second.check().version
+    assert first._db is None  # closed
+
+
+def _pg(servers: Servers) -> Any:
+    return open_adapter(servers.postgresql.params())
+
+
+def test_a_postgresql_read_is_its_own_transaction_and_leaves_none_open(servers: Servers) -> None:
+    with _pg(servers) as adapter:
+        # now() is the transaction's start: equal to the statement's only when the statement began it.
+        assert adapter._read("SELECT now() = statement_timestamp()") == [(True,)]
+        conn = adapter._db
+        assert conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+        assert conn.autocommit is False
+        # _execute still runs in psycopg2's transaction (BEGIN first), as writes need.
+        assert adapter._execute("SELECT now() = statement_timestamp()") == [(False,)]
+        assert conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_INTRANS
+        adapter._rollback()
+
+
+def test_a_postgresql_read_inside_an_open_transaction_sees_its_writes(servers: Servers) -> None:
+    with _pg(servers) as adapter:
+        adapter._execute("CREATE TEMPORARY TABLE read_here (v text)")
+        adapter._execute("INSERT INTO read_here VALUES (%s)", ["it's <b>\u540d"])
+        assert adapter._read("SELECT v FROM read_here") == [("it's <b>\u540d",)]
+        adapter._rollback()
+        assert adapter._read("SELECT count(*) FROM pg_tables WHERE tablename = 'read_here'") == [(0,)]
+
+
+def test_a_postgresql_session_ended_by_the_server_is_opened_again_for_a_read(servers: Servers) -> None:
+    pg = servers.postgresql
+    with _pg(servers) as adapter:
+        (before,) = adapter._read("SELECT pg_backend_pid()")[0]
+        admin = psycopg2.connect(
+            host=pg.host, port=pg.port, user=pg.username, password=pg.password, dbname=pg.database
+        )
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(%s)", [before])
+        admin.close()
+        (after,) = adapter._read("SELECT pg_backend_pid()")[0]
+        assert after != before
+
+
+def test_postgresql_bytea_comes_back_as_bytes(servers: Servers) -> None:
+    with _pg(servers) as adapter:
+        rows = adapter._read("SELECT %s::bytea, NULL::bytea", [b"\x00\xff'\"<"])
+    assert rows == [(b"\x00\xff'\"<", None)] and type(rows[0][0]) is bytes
+
+
+TZ = dt.timezone(dt.timedelta(hours=5, minutes=30))
+SAMPLES = [
+    "plain",
+    "",
+    "<script>alert('x')</script> & \"q\"",
+    "nul \x00 inside",
+    "tab\tnewline\n",
+    "unicode \u540d\u524d \U0001f680",
+    0,
+    -(2**63),
+    2**70,
+    1.5,
+    float("inf"),
+    float("nan"),
+    Decimal("12.30"),
+    Decimal("-1E+5"),
+    Decimal("NaN"),
+    dt.datetime(2024, 1, 2, 3, 4, 5, 678),
+    dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=TZ),
+    dt.date(2024, 2, 29),
+    dt.time(23, 59, 59, 1),
+    None,
+    True,
+    False,
+    b"\x00\xff",
+    b"text bytes",
+    uuid.UUID(int=7),
+    {"a": [1, "<b>"]},
+    Cut("cut text", 5_000_000),
+    Cut(b"\x00" * 10, 100),
+]
+
+
+@pytest.mark.parametrize("value", SAMPLES, ids=repr)
+def test_a_cell_written_by_its_type_is_the_cell_the_general_writer_makes(value: Any) -> None:
+    assert _cells_html([value]) == _cell_html(value)
+
+
+def test_a_row_of_cells_is_each_cell_in_order() -> None:
+    assert _cells_html(SAMPLES) == "".join(_cell_html(v) for v in SAMPLES)
+
+
+KEY_VALUES = st.one_of(
+    st.integers(min_value=-(2**63), max_value=2**64 - 1),
+    st.text(),
+    st.none(),
+    st.booleans(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.binary(max_size=20),
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.datetimes(),
+)
+
+
+@given(st.lists(st.one_of(st.none(), st.dictionaries(st.text(min_size=1), KEY_VALUES, min_size=1, max_size=3))))
+def test_a_page_of_row_keys_gets_the_tokens_encode_makes(keys: list[dict[str, Any] | None]) -> None:
+    tokens = cursor.encode_keys(keys)
+    assert tokens == [cursor.encode(key) if key else "" for key in keys]
+    assert [cursor.decode(t, shape=cursor.KEY) if t else None for t in tokens] == [k or None for k in keys]
+
+
+def test_a_form_that_needs_a_table_does_not_make_the_next_form_need_one() -> None:
+    strict = GridForm({"ns": "public"}, need_object=True)
+    assert not strict.is_valid() and "Choose a table or collection first." in strict.errors["obj"]
+    relaxed = GridForm({"ns": "public"})
+    assert relaxed.is_valid(), relaxed.errors
+    assert GridForm.base_fields["obj"].required is False
+    assert "Choose a table" not in str(GridForm.base_fields["obj"].error_messages)
