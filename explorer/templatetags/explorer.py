@@ -63,8 +63,7 @@ def _cell_html(value: Any) -> str:
     if c.cut:
         size = c.length if isinstance(c.length, int) else "?"
         return (
-            f'<td class="{c.css}" title="cut: {size} bytes in full">{escape(c.text)}'
-            '<span class="cutmark">…</span></td>'
+            f'<td class="{c.css}" title="cut: {size} bytes in full">{escape(c.text)}<span class="cutmark">…</span></td>'
         )
     return f'<td class="{c.css}">{escape(c.text)}</td>'
 

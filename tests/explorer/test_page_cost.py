@@ -93,9 +93,7 @@ def test_a_postgresql_session_ended_by_the_server_is_opened_again_for_a_read(ser
     pg = servers.postgresql
     with _pg(servers) as adapter:
         (before,) = adapter._read("SELECT pg_backend_pid()")[0]
-        admin = psycopg2.connect(
-            host=pg.host, port=pg.port, user=pg.username, password=pg.password, dbname=pg.database
-        )
+        admin = psycopg2.connect(host=pg.host, port=pg.port, user=pg.username, password=pg.password, dbname=pg.database)
         admin.autocommit = True
         with admin.cursor() as cur:
             cur.execute("SELECT pg_terminate_backend(%s)", [before])

@@ -28,10 +28,13 @@ from connections.engines.postgresql.introspection import PostgreSQLIntrospection
 from connections.engines.sqlbase import TAG, SqlAdapter
 from connections.engines.sqlkeyset import Dialect
 
+
 # bytea as bytes, not memoryview, decided once per column by the driver instead of per cell.
-BYTES = psycopg2.extensions.new_type(
-    psycopg2.BINARY.values, "DBDECK_BYTES", lambda value, cur: None if value is None else bytes(psycopg2.BINARY(value, cur))
-)
+def _bytes(value: str | None, cur: Any) -> bytes | None:
+    return None if value is None else bytes(psycopg2.BINARY(value, cur))
+
+
+BYTES = psycopg2.extensions.new_type(psycopg2.BINARY.values, "DBDECK_BYTES", _bytes)
 SSLMODES = {"disable": "disable", "prefer": "prefer", "require": "require", "verify-full": "verify-full"}
 
 
@@ -178,5 +181,4 @@ class PostgreSQLAdapter(SqlAdapter):
         with self._driver_errors(rollback=True), conn.cursor(name=f"dbdeck_{uuid.uuid4().hex[:12]}") as cur:
             cur.itersize = 2000
             cur.execute(TAG + sql, list(args))
-            for row in cur:
-                yield row
+            yield from cur
