@@ -6,12 +6,52 @@ from html import escape
 from typing import Any
 
 from django import template
+from django.http import QueryDict
 from django.utils.safestring import mark_safe
 
+from config.links import reverse_once
 from explorer import params
 from explorer.cells import Cell, cell
 
 register = template.Library()
+
+
+def _table_query(ns: Any, obj: Any) -> str:
+    """`?ns=..&obj=..` as QueryDict writes it (None leaves one out), for links to a schema or table."""
+    return params.with_query("", params._put(QueryDict(mutable=True), {"ns": ns, "obj": obj}))
+
+
+@register.simple_tag(takes_context=True)
+def crumbs(context: Any) -> str:
+    """Where a page is: the connection, its engine, the schema or bucket, the table or collection.
+
+    Built in Python (every explorer page shows it; as an included template it cost a fifth of a
+    millisecond): each name and URL goes through html.escape(quote=True).
+    """
+    connection = context["connection"]
+    ns, obj = context.get("ns"), context.get("obj")
+    browse = reverse_once("explorer:browse", connection.pk)
+    out = [
+        '<nav class="crumbs" aria-label="Location">\n  ',
+        f'<a href="{escape(reverse_once("connections:detail", connection.pk))}">{escape(connection.name)}</a>',
+        ' <span class="badge prod">production</span>' if connection.production else "",
+        f'\n  › <a href="{escape(browse)}">{escape(connection.get_engine_display())}</a>\n',
+    ]
+    if ns is not None and ns != "":
+        out.append(f'  › <a href="{escape(browse + _table_query(ns, None))}">{escape(str(ns))}</a>\n')
+    if obj:
+        out.append(f'  › <a href="{escape(browse + _table_query(ns, obj))}">{escape(str(obj))}</a>\n')
+    out.append("</nav>")
+    return mark_safe("".join(out))  # noqa: S308 - built from escaped values only
+
+
+@register.simple_tag
+def page_size_select(sizes: Any, current: Any) -> str:
+    """The rows-per-page choice of a grid form."""
+    options = "".join(f'<option value="{int(n)}"{_selected(n == current)}>{int(n)}</option>' for n in sizes)
+    return mark_safe(  # noqa: S308 - integers and literals only
+        f'<label class="small">Rows per page <select name="limit">{options}</select></label>'
+    )
 
 
 @register.simple_tag

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -16,6 +16,7 @@ from config.links import reverse_once
 from connections.access import Access
 from connections.engines import cursor
 from connections.engines.browse import FILTER_OPS, KeyBrowsing, ObjectBrowsing, PageRequest, TableBrowsing, TableInfo
+from connections.templatetags.engines import has
 from explorer import catalog, params
 from explorer.forms import PAGE_SIZES, GridForm
 from explorer.views import keys, objects
@@ -44,6 +45,12 @@ def _grid_context(request: HttpRequest, access: Access, browsing: TableBrowsing,
     shown = [c for c in info.columns if not preq.columns or c.name in preq.columns]
     query = request.GET
     unpaged = params.without_paging(query)
+    table = params.with_query("", params._put(QueryDict(mutable=True), {"ns": ns, "obj": obj}))
+    cls = connection.adapter_cls
+
+    def to_table(view: str) -> str:
+        return reverse_once(view, connection.pk) + table
+
     return {
         "info": info,
         "page": page,
@@ -52,7 +59,12 @@ def _grid_context(request: HttpRequest, access: Access, browsing: TableBrowsing,
             {"cells": row, "key": token} for row, token in zip(page.rows, cursor.encode_keys(page.keys), strict=False)
         ],
         # Ends in "key=": each row appends its token, which is URL-safe base64 by construction.
-        "record_base": params.link("explorer:record", connection.pk, ns=ns, obj=obj, key=""),
+        "record_base": reverse_once("explorer:record", connection.pk) + table + "&key=",
+        "reset_url": reverse_once("explorer:browse", connection.pk) + table,
+        "indexes_url": reverse_once("explorer:indexes", connection.pk) + table if has(cls, "IndexTools") else "",
+        "partitions_url": reverse_once("explorer:partitions", connection.pk) + table
+        if has(cls, "Partitioning")
+        else "",
         "all_columns": info.columns,
         "shown_columns": [c.name for c in shown],
         "filters": list(preq.filters) + [None],

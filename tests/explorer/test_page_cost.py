@@ -16,6 +16,7 @@ from typing import Any
 import psycopg2
 import psycopg2.extensions
 import pytest
+from django.template import Context
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -24,7 +25,8 @@ from connections.engines.browse import Cut
 from connections.models import Connection
 from explorer import pool
 from explorer.forms import GridForm
-from explorer.templatetags.explorer import _cell_html, _cells_html
+from explorer.templatetags.explorer import _cell_html, _cells_html, crumbs
+from tests import htmltree
 from tests.services import Servers
 
 
@@ -176,3 +178,15 @@ def test_a_form_that_needs_a_table_does_not_make_the_next_form_need_one() -> Non
     assert relaxed.is_valid(), relaxed.errors
     assert GridForm.base_fields["obj"].required is False
     assert "Choose a table" not in str(GridForm.base_fields["obj"].error_messages)
+
+
+def test_the_crumbs_escape_every_name_and_link_to_each_level(acme_sqlite: Connection) -> None:
+    acme_sqlite.name = "<script>alert('n')</script>"
+    acme_sqlite.production = True
+    ns, obj = 'sch"ema <b>', "t&ble'"
+    html = crumbs(Context({"connection": acme_sqlite, "ns": ns, "obj": obj}))
+    assert "<script>" not in html and "<b>" not in html
+    links = htmltree.parse(html).find_all("a")
+    assert [a.text() for a in links] == [acme_sqlite.name, "SQLite", ns, obj]
+    assert htmltree.parse(html).find("span", "prod").text() == "production"
+    assert [a.query() for a in links[2:]] == [{"ns": [ns]}, {"ns": [ns], "obj": [obj]}]
