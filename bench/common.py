@@ -161,12 +161,22 @@ class LiveApp:
                 self._http = None
                 if attempt == 2:
                     raise
+        self._keep_cookies(response)
         if response.will_close:
             self._http.close()
             self._http = None
         if response.status != 200:
             raise RuntimeError(f"GET {path} answered {response.status}: {body[:500]!r}")
         return body
+
+    def _keep_cookies(self, response: http.client.HTTPResponse) -> None:
+        """Send back the CSRF cookie the app sets, as a browser does (without it every page mints one)."""
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            if name.strip() == "csrftoken":
+                value = rest.split(";", 1)[0]
+                kept = [c for c in self.cookie.split("; ") if not c.startswith("csrftoken=")]
+                self.cookie = "; ".join([*kept, f"csrftoken={value}"])
 
     def stop(self) -> None:
         if self._http is not None:

@@ -86,7 +86,7 @@ class Client:
     """One user's keep-alive HTTP/1.1 connection."""
 
     def __init__(self, port: int, cookie: str) -> None:
-        self.port, self.cookie = port, cookie
+        self.port, self.cookie, self.session = port, cookie, cookie
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -100,6 +100,10 @@ class Client:
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split()[1])
         headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+        for line in lines[1:]:  # send back the CSRF cookie the app sets, as a browser does
+            name, _, value = line.partition(":")
+            if name.lower() == "set-cookie" and value.strip().startswith("csrftoken="):
+                self.cookie = f"{self.session}; {value.strip().split(';', 1)[0]}"
         if "content-length" in headers:
             body = await self.reader.readexactly(int(headers["content-length"]))
         elif headers.get("transfer-encoding") == "chunked":
