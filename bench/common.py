@@ -146,12 +146,12 @@ class LiveApp:
         conn.save()
         return conn
 
-    def get(self, path: str) -> bytes:
+    def get(self, path: str, headers: dict[str, str] | None = None) -> bytes:
         for attempt in (1, 2):
             if self._http is None:
                 self._http = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
             try:
-                self._http.request("GET", path, headers={"Cookie": self.cookie, "Host": "127.0.0.1"})
+                self._http.request("GET", path, headers={"Cookie": self.cookie, "Host": "127.0.0.1", **(headers or {})})
                 response = self._http.getresponse()
                 body = response.read()
                 break

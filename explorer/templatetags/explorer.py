@@ -218,3 +218,115 @@ def grid_rows(rows: Any, record_base: str) -> str:
         link = f'<a href="{base}{escape(row["key"])}" title="Open">›</a>' if row["key"] else ""
         out.append(f'<tr><td class="rowlink">{link}</td>{_cells_html(row["cells"])}</tr>')
     return mark_safe("".join(out))  # noqa: S308 - built from escaped values only
+
+
+def _attr(value: Any) -> str:
+    """A value as Django's `{{ value }}` writes it into an attribute or text: str(), then escaped."""
+    return escape(str(value))
+
+
+def _exact_count(total: Any, info: Any) -> str:
+    out = f"<strong>{_attr(total)}</strong> rows (exact)" if total is not None else ""
+    if info.estimated_rows is not None:
+        out += f"≈ {_attr(approx(info.estimated_rows))} rows (estimate)"
+    return out
+
+
+def _grid_actions(c: Any) -> str:
+    count_url = _attr(c["count_url"])
+    out = [
+        f'<span class="muted" id="exact-count">{_exact_count(c.get("total"), c["info"])}</span>',
+        f'<a class="button small" href="{count_url}" hx-get="{count_url}" hx-target="#exact-count"'
+        ' hx-disabled-elt="this">Count exactly</a>',
+        f'<a class="button small" href="{_attr(c["export_url"])}">Export…</a>',
+    ]
+    if c.get("indexes_url"):
+        out.append(f'<a class="button small" href="{_attr(c["indexes_url"])}">Indexes</a>')
+    if c.get("partitions_url"):
+        out.append(f'<a class="button small" href="{_attr(c["partitions_url"])}">Partitions</a>')
+    if c.get("can_write"):
+        noun = "document" if c.get("documents") else "row"
+        out.append(f'<a class="button small primary" href="{_attr(c["new_url"])}">Add {noun}</a>')
+    return "\n      ".join(out)
+
+
+def _grid_filters(c: Any) -> str:
+    preq = c["preq"]
+    hidden = (
+        f'<input type="hidden" name="ns" value="{_attr(c["ns"])}">'
+        f'<input type="hidden" name="obj" value="{_attr(c["obj"])}">'
+    )
+    size = page_size_select(c["page_sizes"], preq.limit)
+    if c.get("documents"):
+        return (
+            f'<form method="get" class="filters mongo">{hidden}'
+            f'<label>Filter <input name="q" value="{_attr(preq.query)}" placeholder=\'{{"status": "paid"}}\''
+            ' class="mono"></label>'
+            f'<label>Projection <input name="proj" value="{_attr(preq.projection)}" placeholder=\'{{"name": 1}}\''
+            ' class="mono"></label>'
+            f'<label>Sort <input name="msort" value="{_attr(preq.sort_json)}" placeholder=\'{{"created": -1}}\''
+            ' class="mono"></label>'
+            f'{size}<button type="submit">Apply</button></form>'
+        )
+    sort = ""
+    if preq.sort:
+        sort = f'<input type="hidden" name="sort" value="{_attr(preq.sort)}">'
+        if preq.descending:
+            sort += '<input type="hidden" name="desc" value="1">'
+    columns = c["all_columns"]
+    return (
+        f'<form method="get" class="filters" id="filters">{hidden}{sort}'
+        f"{filter_rows(c['filters'], columns, c['ops'])}"
+        f'<details class="columns"><summary>Columns ({len(c["shown_columns"])}/{len(columns)})</summary>'
+        f"{column_picker(columns, c['shown_columns'])}</details>"
+        f'{size}<button type="submit" class="primary">Apply</button> <a href="{_attr(c["reset_url"])}">Reset</a></form>'
+    )
+
+
+def _pager(c: Any) -> str:
+    out = []
+    for key, rel, label in (
+        ("first_url", "", "« First"),
+        ("prev_url", "prev", "‹ Previous"),
+        ("next_url", "next", "Next ›"),
+    ):
+        if url := c.get(key):
+            url = _attr(url)
+            rel_attr = f' rel="{rel}"' if rel else ""
+            out.append(f'<a class="button small" href="{url}"{rel_attr} hx-get="{url}">{label}</a>')
+    info = c["info"]
+    key = ", ".join(escape(str(k)) for k in info.key) or "none"
+    out.append(
+        f'<span class="muted small">{len(c["rows"])} rows on this page · key: {key} ({_attr(info.key_kind)})</span>'
+    )
+    return "\n    ".join(out)
+
+
+@register.simple_tag(takes_context=True)
+def grid_card(context: Any) -> str:
+    """The whole grid card (head, actions, filters, table, pager), built in Python like its rows.
+
+    The template engine cost about 0.3 ms per page for this card's fifty-odd tags; every
+    value and URL here goes through html.escape(quote=True) (`_attr`) or a builder above
+    that does, before the result is marked safe.
+    """
+    c = context.flatten()
+    info, page, preq = c["info"], c["page"], c["preq"]
+    notice = f'<p class="notice">{_attr(page.notice)}</p>' if page.notice else ""
+    if c["rows"]:
+        body = grid_rows(c["rows"], c["record_base"])
+    else:
+        matching = " match these filters" if preq.filters or preq.query else ""
+        body = f'<tr><td colspan="{len(page.columns) + 1}" class="muted">No rows{matching}.</td></tr>'
+    head = grid_head(page.columns, c["sort_urls"], preq.sort, preq.descending)
+    return mark_safe(  # noqa: S308 - built from escaped values only
+        '<section class="card" id="grid">\n  <div class="pagehead">\n'
+        f'    <h2>{_attr(info.name)} <span class="muted small">{_attr(info.kind)}</span></h2>\n'
+        f'    <div class="actions">\n      {_grid_actions(c)}\n    </div>\n  </div>\n'
+        f"  {notice}{_grid_filters(c)}\n"
+        '  <div class="gridwrap">\n  <table class="grid data">\n'
+        f'    <thead hx-target="#grid" hx-swap="outerHTML" hx-push-url="true"><tr>{head}</tr></thead>\n'
+        f"    <tbody>{body}</tbody>\n  </table>\n  </div>\n"
+        '  <nav class="pager" hx-target="#grid" hx-swap="outerHTML show:window:top" hx-push-url="true">\n    '
+        f"{_pager(c)}\n  </nav>\n</section>"
+    )

@@ -21,11 +21,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connections.engines import cursor, open_adapter
-from connections.engines.browse import Cut
+from connections.engines.browse import FILTER_OPS, Column, Cut, Filter, Page, PageRequest, TableInfo
 from connections.models import Connection
 from explorer import pool
-from explorer.forms import GridForm
-from explorer.templatetags.explorer import _cell_html, _cells_html, crumbs
+from explorer.forms import PAGE_SIZES, GridForm
+from explorer.templatetags.explorer import _cell_html, _cells_html, crumbs, grid_card
 from tests import htmltree
 from tests.services import Servers
 
@@ -190,3 +190,72 @@ def test_the_crumbs_escape_every_name_and_link_to_each_level(acme_sqlite: Connec
     assert [a.text() for a in links] == [acme_sqlite.name, "SQLite", ns, obj]
     assert htmltree.parse(html).find("span", "prod").text() == "production"
     assert [a.query() for a in links[2:]] == [{"ns": [ns]}, {"ns": [ns], "obj": [obj]}]
+
+
+HOSTILE = "<script>alert('x')</script> \"q\" `b` & 表"
+
+
+def _card_context(documents: bool, rows: list[dict[str, Any]]) -> Context:
+    columns = [Column(HOSTILE, "text"), Column("id", "integer", nullable=False, primary_key=True)]
+    info = TableInfo("ns", HOSTILE, HOSTILE, columns, (HOSTILE, "id"), HOSTILE, estimated_rows=250_000)
+    page = Page([c.name for c in columns], [r["cells"] for r in rows], [], None, None, notice=HOSTILE)
+    preq = PageRequest(sort=HOSTILE, descending=True, filters=(Filter(HOSTILE, "eq", HOSTILE),), query=HOSTILE)
+    url = "/x/?q=" + HOSTILE
+    return Context(
+        {
+            "info": info,
+            "page": page,
+            "preq": preq,
+            "rows": rows,
+            "documents": documents,
+            "ns": HOSTILE,
+            "obj": HOSTILE,
+            "record_base": url + "&key=",
+            "reset_url": url,
+            "indexes_url": url,
+            "partitions_url": url,
+            "all_columns": columns,
+            "shown_columns": [HOSTILE],
+            "filters": [*preq.filters, None],
+            "ops": FILTER_OPS,
+            "page_sizes": PAGE_SIZES,
+            "next_url": url,
+            "prev_url": url,
+            "first_url": url,
+            "sort_urls": {HOSTILE: url, "id": url},
+            "count_url": url,
+            "export_url": url,
+            "new_url": url,
+            "can_write": True,
+        }
+    )
+
+
+@pytest.mark.parametrize("documents", [False, True])
+def test_the_grid_card_escapes_every_value_it_writes(documents: bool) -> None:
+    html = grid_card(_card_context(documents, [{"cells": [HOSTILE, 1], "key": "a2V5"}]))
+    assert "<script>" not in html and "& 表" not in html
+    tree = htmltree.parse(html)
+    assert tree.find("h2").text() == f"{HOSTILE} {HOSTILE}"
+    assert tree.find("p", "notice").text() == HOSTILE
+    assert "≈ 250.0k rows (estimate)" in tree.find("span", id="exact-count").text()
+    assert {a.attrs["href"] for a in tree.find("div", "actions").find_all("a")} == {"/x/?q=" + HOSTILE}
+    assert [a.attrs["hx-get"] for a in tree.find("nav", "pager").find_all("a")] == ["/x/?q=" + HOSTILE] * 3
+    assert tree.find("nav", "pager").find("span").text().endswith(f"key: {HOSTILE}, id ({HOSTILE})")
+    assert [td.text() for td in tree.find("tbody").find_all("td")][1:] == [HOSTILE, "1"]
+    form = tree.find("form")
+    if documents:
+        assert form.find("input", name="q").attrs["value"] == HOSTILE
+    else:
+        assert form.find("input", name="sort").attrs["value"] == HOSTILE
+        assert [f.attrs["value"] for f in form.find_all("input", name="fv")] == [HOSTILE, ""]
+        chosen = [o.text() for o in form.find_all("option") if "selected" in o.attrs]
+        assert chosen == [HOSTILE, "=", "100"]  # column, operator, rows per page
+        assert [c.attrs["value"] for c in form.find_all("input", name="col")] == [HOSTILE, "id"]
+        assert [c.attrs.get("checked") for c in form.find_all("input", name="col")] == ["", None]
+
+
+def test_an_empty_page_says_no_row_matches_the_filters() -> None:
+    tree = htmltree.parse(grid_card(_card_context(False, [])))
+    assert tree.find("tbody").text() == "No rows match these filters."
+    assert tree.find("tbody").find("td").attrs["colspan"] == "3"
