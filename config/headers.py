@@ -13,15 +13,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponseBase
+from django.urls import get_script_prefix, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
-
-from config.links import reverse_once
 
 
 def _static_prefix() -> str:
@@ -86,6 +86,11 @@ _NAV = {
 }
 
 
+@lru_cache(maxsize=16)
+def _nav(prefix: str) -> dict[str, str]:
+    return {key: reverse(name) for key, name in _NAV.items()}
+
+
 def nav_urls(request: HttpRequest) -> dict[str, dict[str, str]]:
-    """The top bar's links as `nav.<name>` in every template."""
-    return {"nav": {key: reverse_once(name) for key, name in _NAV.items()}}
+    """The top bar's links as `nav.<name>` in every template (one dict per script prefix: read-only)."""
+    return {"nav": _nav(get_script_prefix())}

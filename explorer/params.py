@@ -6,6 +6,8 @@ What the parameters mean, and how they are checked, is in explorer/forms.py.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
+from urllib.parse import urlencode
 
 from django.http import QueryDict
 
@@ -39,6 +41,14 @@ def without_paging(query: QueryDict, **changes: object) -> str:
 
 def with_query(path: str, query: QueryDict) -> str:
     return f"{path}?{query.urlencode()}" if query else path
+
+
+@lru_cache(maxsize=1024)
+def table_query(ns: str | None, obj: str | None) -> str:
+    """`?ns=..&obj=..` as QueryDict writes it (None leaves one out; "" when both are), for links to a
+    schema or table: a page asks for the same few on every view, and a QueryDict costs ten microseconds."""
+    pairs = [(key, value) for key, value in (("ns", ns), ("obj", obj)) if value is not None]
+    return "?" + urlencode(pairs) if pairs else ""
 
 
 def link(view: str, pk: int, **query: object) -> str:

@@ -30,7 +30,7 @@ def completion_words(access: Access) -> list[str]:
                     found.append(ns.name)
                     for obj in browsing.objects(ns.name).items[:MAX_OBJECTS]:
                         found.append(obj.name)
-                        info = cache.get(catalog._key(connection, not access.can_write, ns.name, obj.name))
+                        info = catalog.cached(connection, not access.can_write, ns.name, obj.name)
                         if info is not None:
                             found.extend(c.name for c in info.columns)
                     if len(found) > MAX_OBJECTS * 4:

@@ -6,7 +6,6 @@ from html import escape
 from typing import Any
 
 from django import template
-from django.http import QueryDict
 from django.utils.safestring import mark_safe
 
 from config.links import reverse_once
@@ -14,11 +13,6 @@ from explorer import params
 from explorer.cells import Cell, cell
 
 register = template.Library()
-
-
-def _table_query(ns: Any, obj: Any) -> str:
-    """`?ns=..&obj=..` as QueryDict writes it (None leaves one out), for links to a schema or table."""
-    return params.with_query("", params._put(QueryDict(mutable=True), {"ns": ns, "obj": obj}))
 
 
 @register.simple_tag(takes_context=True)
@@ -38,9 +32,9 @@ def crumbs(context: Any) -> str:
         f'\n  › <a href="{escape(browse)}">{escape(connection.get_engine_display())}</a>\n',
     ]
     if ns is not None and ns != "":
-        out.append(f'  › <a href="{escape(browse + _table_query(ns, None))}">{escape(str(ns))}</a>\n')
+        out.append(f'  › <a href="{escape(browse + params.table_query(ns, None))}">{escape(str(ns))}</a>\n')
     if obj:
-        out.append(f'  › <a href="{escape(browse + _table_query(ns, obj))}">{escape(str(obj))}</a>\n')
+        out.append(f'  › <a href="{escape(browse + params.table_query(ns, obj))}">{escape(str(obj))}</a>\n')
     out.append("</nav>")
     return mark_safe("".join(out))  # noqa: S308 - built from escaped values only
 

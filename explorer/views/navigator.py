@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -45,7 +45,7 @@ def _grid_context(request: HttpRequest, access: Access, browsing: TableBrowsing,
     shown = [c for c in info.columns if not preq.columns or c.name in preq.columns]
     query = request.GET
     unpaged = params.without_paging(query)
-    table = params.with_query("", params._put(QueryDict(mutable=True), {"ns": ns, "obj": obj}))
+    table = params.table_query(ns, obj)
     cls = connection.adapter_cls
 
     def to_table(view: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import psycopg2
 import psycopg2.extensions
 import pytest
+from django.http import QueryDict
 from django.template import Context
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,7 +24,7 @@ from hypothesis import strategies as st
 from connections.engines import cursor, open_adapter
 from connections.engines.browse import FILTER_OPS, Column, Cut, Filter, Page, PageRequest, TableInfo
 from connections.models import Connection
-from explorer import pool
+from explorer import params, pool
 from explorer.forms import PAGE_SIZES, GridForm
 from explorer.templatetags.explorer import _cell_html, _cells_html, crumbs, grid_card
 from tests import htmltree
@@ -259,3 +260,12 @@ def test_an_empty_page_says_no_row_matches_the_filters() -> None:
     tree = htmltree.parse(grid_card(_card_context(False, [])))
     assert tree.find("tbody").text() == "No rows match these filters."
     assert tree.find("tbody").find("td").attrs["colspan"] == "3"
+
+
+NAMES = st.one_of(st.none(), st.text(alphabet=st.characters(blacklist_categories=("Cs",))))
+
+
+@given(NAMES, NAMES)
+def test_a_table_query_is_what_querydict_writes(ns: str | None, obj: str | None) -> None:
+    built = params._put(QueryDict(mutable=True), {"ns": ns, "obj": obj})
+    assert params.table_query(ns, obj) == params.with_query("", built)
