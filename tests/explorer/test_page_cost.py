@@ -16,6 +16,7 @@ from typing import Any
 import psycopg2
 import psycopg2.extensions
 import pytest
+from django import forms
 from django.http import QueryDict
 from django.template import Context
 from hypothesis import given
@@ -269,3 +270,25 @@ NAMES = st.one_of(st.none(), st.text(alphabet=st.characters(blacklist_categories
 def test_a_table_query_is_what_querydict_writes(ns: str | None, obj: str | None) -> None:
     built = params._put(QueryDict(mutable=True), {"ns": ns, "obj": obj})
     assert params.table_query(ns, obj) == params.with_query("", built)
+
+
+def _django_cleaned(form_class: type[Any], data: QueryDict) -> tuple[dict[str, Any], dict[str, Any]]:
+    form = form_class(data)
+    form.cleaned_data = {}
+    forms.BaseForm._clean_fields(form)  # Django's own loop, BoundFields and all
+    return form.cleaned_data, form._errors
+
+
+PARAM = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
+GRID_NAMES = ["ns", "obj", "after", "before", "sort", "desc", "limit", "fc", "fo", "fv", "col", "q", "x"]
+
+
+@given(st.lists(st.tuples(st.sampled_from(GRID_NAMES), st.one_of(PARAM, st.sampled_from(["", "1", "50", "0"])))))
+def test_the_grid_form_cleans_its_fields_as_djangos_own_loop_does(pairs: list[tuple[str, str]]) -> None:
+    data = QueryDict(mutable=True)
+    for name, value in pairs:
+        data.appendlist(name, value)
+    form = GridForm(data)
+    form.cleaned_data = {}
+    form._clean_fields()
+    assert (form.cleaned_data, form._errors) == _django_cleaned(GridForm, data)
