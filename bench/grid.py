@@ -116,13 +116,13 @@ def postgresql(app: LiveApp, server: Any) -> list[Result]:
     # Two separate alternations: a connection per sample starts and ends a server process, whose
     # exit runs on after close() returns and lands on whichever sample comes next (on two cores it
     # added about 2 ms to the HTTP page beside it), so it is kept away from the like-for-like pair.
-    pooled = alternate({"http": lambda: app.get(page_one), "open": open_query}, runs=25, warmup=5)
+    pooled = alternate({"http": lambda: app.get(page_one), "open": open_query}, runs=101, warmup=10)
     # A pager or sort click asks for the grid alone (htmx swaps it in place): no page chrome.
     swap = {"HX-Request": "true"}
-    swapped = alternate({"swap": lambda: app.get(page_one, swap), "open": open_query}, runs=25, warmup=5)
+    swapped = alternate({"swap": lambda: app.get(page_one, swap), "open": open_query}, runs=101, warmup=10)
     # The same page of an empty table of the same columns: what the page costs before its rows.
     empty_page = _grid_path(conn, "public", "bench_empty")
-    empty = alternate({"empty": lambda: app.get(empty_page), "open": open_query}, runs=25, warmup=5)
+    empty = alternate({"empty": lambda: app.get(empty_page), "open": open_query}, runs=101, warmup=10)
     fresh = alternate({"http": lambda: app.get(page_one), "connect": connect_and_query}, runs=15, warmup=3)
     db.close()
     return [
